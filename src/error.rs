@@ -1,0 +1,362 @@
+//! The crate's one error type.
+//!
+//! Every fallible function returns [`Result<T>`](crate::Result), whose error is [`Error`]. The
+//! variants are the kinds a caller acts on differently; each carries a detail type that names
+//! exactly what was wrong. Secrets (key material, APIv3/APIv2 keys, plaintexts) never appear in
+//! any message.
+
+use std::path::PathBuf;
+
+/// `Result<T, wechatpay::Error>`.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong, by kind.
+///
+/// Match on the variant, or ask with the `is_*` predicates:
+///
+/// ```
+/// use wechatpay::{Error, KeyError, Rsa};
+///
+/// let err = Rsa::from_private("file:///no/such/apiclient_key.pem").unwrap_err();
+/// assert!(err.is_key());
+/// assert!(matches!(err, Error::Key(KeyError::File { .. })));
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Invalid configuration or argument, found before any I/O.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// A key or certificate could not be loaded.
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    /// A cryptographic operation failed (wrong key size, failed tag check, …).
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
+    /// A WeChat Pay signature check failed; [`VerifyError::check`] says which one.
+    #[error(transparent)]
+    Verify(#[from] VerifyError),
+    /// A body could not be decoded into the expected shape.
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+}
+
+impl Error {
+    /// Invalid configuration or argument.
+    pub fn is_config(&self) -> bool {
+        matches!(self, Error::Config(_))
+    }
+
+    /// A key or certificate failed to load.
+    pub fn is_key(&self) -> bool {
+        matches!(self, Error::Key(_))
+    }
+
+    /// A cryptographic operation failed.
+    pub fn is_crypto(&self) -> bool {
+        matches!(self, Error::Crypto(_))
+    }
+
+    /// A signature verification failed.
+    pub fn is_verify(&self) -> bool {
+        matches!(self, Error::Verify(_))
+    }
+
+    /// A body did not decode.
+    pub fn is_decode(&self) -> bool {
+        matches!(self, Error::Decode(_))
+    }
+
+    /// The verification failure, if this is one.
+    pub fn verify(&self) -> Option<&VerifyError> {
+        match self {
+            Error::Verify(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// An invalid argument or setting, naming the field.
+///
+/// ```
+/// use wechatpay::Hash;
+///
+/// let err = Hash::sign("SHA1", "a=1", "key").unwrap_err();
+/// assert!(err.is_config());
+/// assert!(err.to_string().contains("sign_type"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid {field}: {reason}")]
+pub struct ConfigError {
+    field: String,
+    reason: String,
+}
+
+impl ConfigError {
+    pub(crate) fn new(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+
+    /// The option, argument or builder field that was wrong.
+    pub fn field(&self) -> &str {
+        &self.field
+    }
+
+    /// Why it was wrong.
+    pub fn reason(&self) -> &str {
+        &self.reason
+    }
+}
+
+/// Why a key or certificate did not load.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyError {
+    /// A `file://` path could not be read.
+    #[error("cannot read key file {path}: {source}")]
+    File {
+        /// The path after `file://`.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The input is none of the accepted forms.
+    #[error("unrecognized {expected} input: expected {accepted}")]
+    UnrecognizedInput {
+        /// `"private key"`, `"public key"` or `"certificate"`.
+        expected: &'static str,
+        /// The forms that are accepted.
+        accepted: &'static str,
+    },
+    /// A PEM block is malformed (no END line, stray header, …).
+    #[error("malformed PEM: {detail}")]
+    Pem {
+        /// What is wrong with it.
+        detail: String,
+    },
+    /// A PEM block has a label this function does not take.
+    #[error("unsupported PEM block `{label}` where a {expected} was expected")]
+    UnsupportedPemLabel {
+        /// The label after `BEGIN`.
+        label: String,
+        /// What was expected.
+        expected: &'static str,
+    },
+    /// Base64 text (in PEM or after `private.pkcs8://` etc.) is invalid or truncated.
+    #[error("invalid base64 in {what}: {detail}")]
+    Base64 {
+        /// Where the base64 was.
+        what: &'static str,
+        /// The decoder's complaint.
+        detail: String,
+    },
+    /// The DER structure is malformed or truncated.
+    #[error("malformed {what}: {detail}")]
+    Der {
+        /// The structure expected, e.g. `"PKCS#8 PrivateKeyInfo"`.
+        what: &'static str,
+        /// The parser's complaint.
+        detail: String,
+    },
+    /// A certificate was given where a private key was expected.
+    #[error("a certificate was given where a private key was expected (load it with Rsa::from_public or PemUtil::load_certificate)")]
+    CertificateGiven,
+    /// A public key was given where a private key was expected.
+    #[error("a public key was given where a private key was expected")]
+    PublicKeyGiven,
+    /// A private key was given where a public key or certificate was expected.
+    #[error("a private key was given where a public key or certificate was expected")]
+    PrivateKeyGiven,
+    /// The key is not an RSA key.
+    #[error("not an RSA key: {algorithm}")]
+    NotRsa {
+        /// The algorithm found (name and OID where known).
+        algorithm: String,
+    },
+    /// The RSA modulus is smaller than WeChat Pay's 2048 bits.
+    #[error("RSA key of {bits} bits is too small: WeChat Pay requires at least 2048 bits")]
+    TooSmall {
+        /// The modulus size found.
+        bits: usize,
+    },
+    /// The key is encrypted and no passphrase was given.
+    #[error("the private key is encrypted: load it with Rsa::from_private_with_passphrase")]
+    PassphraseRequired,
+    /// The passphrase did not decrypt the key.
+    #[error("cannot decrypt the private key: wrong passphrase or corrupt key")]
+    WrongPassphrase,
+    /// The key uses an encryption the crate does not support (legacy OpenSSL PEM encryption).
+    #[error("unsupported key encryption: {detail}")]
+    UnsupportedEncryption {
+        /// What was found and how to convert it.
+        detail: String,
+    },
+    /// The crypto backend refused the key.
+    #[error("the crypto backend rejected the key: {detail}")]
+    Rejected {
+        /// The backend's reason.
+        detail: String,
+    },
+}
+
+/// Why a cryptographic operation failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CryptoError {
+    /// A symmetric key has the wrong length.
+    #[error("{algorithm} needs a {expected}-byte key, got {actual} bytes")]
+    KeyLength {
+        /// The algorithm.
+        algorithm: &'static str,
+        /// The required length.
+        expected: usize,
+        /// The length given.
+        actual: usize,
+    },
+    /// A nonce/IV has the wrong length.
+    #[error("{algorithm} needs a {expected}-byte nonce, got {actual} bytes")]
+    NonceLength {
+        /// The algorithm.
+        algorithm: &'static str,
+        /// The required length.
+        expected: usize,
+        /// The length given.
+        actual: usize,
+    },
+    /// An input that must be base64 is not.
+    #[error("invalid base64 in {what}: {detail}")]
+    Base64 {
+        /// Which input.
+        what: &'static str,
+        /// The decoder's complaint.
+        detail: String,
+    },
+    /// Decryption failed: wrong key, nonce or associated data, or altered ciphertext.
+    #[error("{algorithm} decryption failed: wrong key, nonce or associated data, or altered ciphertext")]
+    Decrypt {
+        /// The algorithm.
+        algorithm: &'static str,
+    },
+    /// The plaintext is too long for RSA-OAEP with this key.
+    #[error("plaintext of {actual} bytes is too long for RSA-OAEP with this key (at most {max})")]
+    MessageTooLong {
+        /// The largest plaintext the key takes.
+        max: usize,
+        /// The length given.
+        actual: usize,
+    },
+    /// A decrypted value is not UTF-8 text.
+    #[error("the decrypted {what} is not UTF-8 text")]
+    NotUtf8 {
+        /// Which value.
+        what: &'static str,
+    },
+    /// An algorithm name the crate does not implement.
+    #[error("unsupported algorithm `{name}` (expected {expected})")]
+    UnsupportedAlgorithm {
+        /// The name found.
+        name: String,
+        /// The name(s) supported.
+        expected: &'static str,
+    },
+    /// The backend failed (random source, signing).
+    #[error("the crypto backend failed to {operation}")]
+    Backend {
+        /// What it was doing.
+        operation: &'static str,
+    },
+}
+
+/// A failed WeChat Pay signature check (responses and callback notifications).
+///
+/// [`check`](Self::check) says which step failed, so a caller can treat a
+/// [`VerifyCheck::SignatureProbe`] (WeChat Pay's own signature-probing traffic) differently from a
+/// forged message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("WeChat Pay signature verification failed: {check}")]
+pub struct VerifyError {
+    check: VerifyCheck,
+}
+
+impl VerifyError {
+    pub(crate) fn new(check: VerifyCheck) -> Self {
+        Self { check }
+    }
+
+    /// Which check failed.
+    pub fn check(&self) -> &VerifyCheck {
+        &self.check
+    }
+
+    /// `true` for WeChat Pay's signature-probe traffic (`Wechatpay-Signature: WECHATPAY/SIGNTEST/…`),
+    /// which is expected to fail and needs no alarm.
+    pub fn is_signature_probe(&self) -> bool {
+        self.check == VerifyCheck::SignatureProbe
+    }
+}
+
+impl From<VerifyCheck> for Error {
+    fn from(check: VerifyCheck) -> Self {
+        Error::Verify(VerifyError::new(check))
+    }
+}
+
+/// The verification step that failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum VerifyCheck {
+    /// A `Wechatpay-*` header is absent or empty.
+    #[error("header {0} is missing")]
+    MissingHeader(&'static str),
+    /// WeChat Pay's signature-probe traffic: its signature is meant not to verify.
+    #[error("signature-probe message (Wechatpay-Signature starts with WECHATPAY/SIGNTEST/)")]
+    SignatureProbe,
+    /// `Wechatpay-Timestamp` is not a whole number of seconds.
+    #[error("Wechatpay-Timestamp `{0}` is not a Unix timestamp")]
+    InvalidTimestamp(String),
+    /// `Wechatpay-Timestamp` is too far from the local clock.
+    #[error("Wechatpay-Timestamp {timestamp} is {skew} s from the local clock {now} (at most {tolerance} s allowed)")]
+    TimestampSkew {
+        /// The header's timestamp.
+        timestamp: i64,
+        /// The local clock.
+        now: i64,
+        /// The difference in seconds.
+        skew: u64,
+        /// The largest difference accepted.
+        tolerance: u64,
+    },
+    /// `Wechatpay-Serial` names no configured platform certificate or public key.
+    #[error("Wechatpay-Serial {0} is not a configured platform certificate serial or PUB_KEY_ID")]
+    UnknownSerial(String),
+    /// The signature does not verify over `TIMESTAMP\nNONCE\nBODY\n`.
+    #[error("the signature does not match the message (key {serial})")]
+    BadSignature {
+        /// The serial of the key it was checked with.
+        serial: String,
+    },
+}
+
+/// A body that did not decode.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot decode {what}: {source}")]
+pub struct DecodeError {
+    what: &'static str,
+    #[source]
+    source: serde_json::Error,
+}
+
+impl DecodeError {
+    pub(crate) fn json(what: &'static str, source: serde_json::Error) -> Self {
+        Self { what, source }
+    }
+
+    /// What was being decoded.
+    pub fn what(&self) -> &str {
+        self.what
+    }
+}

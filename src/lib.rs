@@ -1,0 +1,82 @@
+//! # wechatpay — the WeChat Pay (微信支付) merchant API toolkit for Rust
+//!
+//! The same shape as the PHP SDK `wechatpay-php`, so PHP code ports line by line: `Rsa`,
+//! `AesGcm`, `AesEcb`, `Hash`, `Formatter` and `PemUtil` keep their names and behaviour, and the
+//! callback-notification check that every integrator otherwise writes by hand is built in.
+//!
+//! ## A tour
+//!
+//! Load keys in any form wechatpay-php accepts — PEM text, `file://` paths, `private.pkcs8://…`:
+//!
+//! ```
+//! use wechatpay::{PemUtil, Rsa};
+//!
+//! let merchant_key = Rsa::from_private("file://tests/fixtures/keys/merchant_pkcs8.pem")?;
+//! let platform_cert = PemUtil::load_certificate("tests/fixtures/keys/platform_cert.pem")?;
+//! let platform_key = platform_cert.public_key().clone();
+//! let serial = platform_cert.serial_no(); // "7132D72A03E93CDDF8C03BBD1F37EEDF204A1D7F"-style
+//! # assert_eq!(serial.len() % 2, 0);
+//! # let _ = (merchant_key, platform_key);
+//! # Ok::<(), wechatpay::Error>(())
+//! ```
+//!
+//! Sign a request the way the APIv3 `Authorization` header needs:
+//!
+//! ```
+//! use wechatpay::{Formatter, Rsa};
+//! # let merchant_key = Rsa::from_private("file://tests/fixtures/keys/merchant_pkcs8.pem")?;
+//!
+//! let (nonce, timestamp) = (Formatter::nonce(32)?, Formatter::timestamp());
+//! let message = Formatter::request("GET", "/v3/certificates", timestamp, &nonce, "");
+//! let signature = Rsa::sign(&message, &merchant_key)?;
+//! let authorization = Formatter::authorization("1900000109", &nonce, &signature, timestamp, "MERCHANT_SERIAL");
+//! assert!(authorization.starts_with("WECHATPAY2-SHA256-RSA2048 mchid=\"1900000109\""));
+//! # Ok::<(), wechatpay::Error>(())
+//! ```
+//!
+//! Encrypt a sensitive field for WeChat Pay (RSA-OAEP), decrypt one for yourself, and open
+//! AES-GCM payloads under the APIv3 key:
+//!
+//! ```
+//! use wechatpay::{AesGcm, Rsa};
+//! # let platform_key = Rsa::from_public("file://tests/fixtures/keys/merchant_cert.pem")?;
+//! # let merchant_key = Rsa::from_private("file://tests/fixtures/keys/merchant_pkcs8.pem")?;
+//!
+//! let name = Rsa::encrypt("张三", &platform_key)?;
+//! # assert_eq!(Rsa::decrypt(&name, &merchant_key)?, "张三");
+//! let sealed = AesGcm::encrypt("{\"a\":1}", "0123456789abcdefghijklmnopqrstuv", "nonce_12byte", "aad")?;
+//! assert_eq!(AesGcm::decrypt(&sealed, "0123456789abcdefghijklmnopqrstuv", "nonce_12byte", "aad")?, "{\"a\":1}");
+//! # Ok::<(), wechatpay::Error>(())
+//! ```
+//!
+//! Verify and decrypt a callback notification from the raw body: see [`NotificationVerifier`].
+//! APIv2 signatures: [`Hash`]. Errors: one [`Error`] whose variants are the kinds you act on.
+//!
+//! ## Crypto backends
+//!
+//! Feature `ring` (default) or `aws-lc-rs`; the public API and every output are the same. When
+//! both are enabled, `aws-lc-rs` is used: it signs RSA-2048 faster on CPUs with AVX-512 IFMA and
+//! has RSA-OAEP built in (with `ring`, RSA-OAEP comes from the RustCrypto `rsa` crate).
+//! [`crypto_backend`] tells which one a build uses.
+
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+mod clock;
+mod crypto;
+mod error;
+mod formatter;
+mod key_ring;
+mod notify;
+mod signed_headers;
+
+pub use clock::{Clock, SystemClock};
+pub use crypto::backend::crypto_backend;
+pub use crypto::{AesEcb, AesGcm, Certificate, Hash, PemUtil, PrivateKey, PublicKey, Rsa, SignType};
+pub use error::{ConfigError, CryptoError, DecodeError, Error, KeyError, Result, VerifyCheck, VerifyError};
+pub use formatter::Formatter;
+pub use key_ring::KeyRing;
+pub use notify::{Notification, NotificationVerifier};
+pub use signed_headers::{
+    Headers, MAX_CLOCK_SKEW, WECHATPAY_NONCE, WECHATPAY_SERIAL, WECHATPAY_SIGNATURE, WECHATPAY_TIMESTAMP,
+};

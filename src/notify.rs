@@ -1,0 +1,184 @@
+//! Callback notifications: verify the signature over the raw body, then decrypt `resource`.
+
+use std::fmt;
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::Value;
+use zeroize::Zeroizing;
+
+use crate::clock::{Clock, SystemClock};
+use crate::crypto::AesGcm;
+use crate::error::{ConfigError, CryptoError, DecodeError, Error, Result};
+use crate::key_ring::KeyRing;
+use crate::signed_headers::{Headers, SignedHeaders};
+
+/// Checks and opens the callback notifications WeChat Pay POSTs to a merchant's `notify_url`.
+///
+/// In order: the four `Wechatpay-*` headers are present; the signature is not WeChat Pay's
+/// signature probe; `Wechatpay-Timestamp` is within 300 s of the clock; `Wechatpay-Serial` is in
+/// the key ring; the signature verifies over `TIMESTAMP\nNONCE\nBODY\n` using the **raw** body
+/// bytes (never a re-serialized body); then `resource` is decrypted with AEAD_AES_256_GCM under
+/// the APIv3 key. Each failure is its own error ([`VerifyCheck`](crate::VerifyCheck) for the
+/// signature steps, [`CryptoError`] for decryption, [`DecodeError`] for JSON).
+///
+/// ```
+/// use wechatpay::{KeyRing, NotificationVerifier, Rsa};
+/// # let dir = "tests/fixtures/notifications";
+/// # let headers: Vec<(String, String)> = serde_json::from_str(&std::fs::read_to_string(format!("{dir}/transaction.headers.json")).unwrap()).unwrap();
+/// # let body = std::fs::read(format!("{dir}/transaction.body.json")).unwrap();
+/// # let ts: i64 = headers.iter().find(|(k, _)| k == "Wechatpay-Timestamp").unwrap().1.parse().unwrap();
+///
+/// let keys = KeyRing::new().with(
+///     "PUB_KEY_ID_0114232134912410000000000000",
+///     Rsa::from_public("file://tests/fixtures/keys/pubkey.pem")?,
+/// );
+/// let verifier = NotificationVerifier::new("0123456789abcdefghijklmnopqrstuv", keys)?
+/// #   .with_clock(move || ts)
+///     ;
+/// // `headers`: an http::HeaderMap or (name, value) pairs; `body`: the raw request body bytes.
+/// let notification = verifier.verify(&headers, &body)?;
+/// assert_eq!(notification.event_type, "TRANSACTION.SUCCESS");
+/// assert_eq!(notification.resource["trade_state"], "SUCCESS");
+/// # Ok::<(), wechatpay::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct NotificationVerifier {
+    keys: KeyRing,
+    apiv3_key: Arc<Zeroizing<Vec<u8>>>,
+    clock: Arc<dyn Clock>,
+}
+
+impl NotificationVerifier {
+    /// A verifier for the given APIv3 key (32 bytes) and WeChat Pay keys.
+    pub fn new(apiv3_key: impl AsRef<[u8]>, keys: KeyRing) -> Result<Self> {
+        let apiv3_key = apiv3_key.as_ref();
+        if apiv3_key.len() != AesGcm::KEY_LENGTH {
+            return Err(ConfigError::new(
+                "apiv3_key",
+                format!("must be 32 bytes, got {} bytes", apiv3_key.len()),
+            )
+            .into());
+        }
+        if keys.is_empty() {
+            return Err(ConfigError::new(
+                "keys",
+                "at least one platform certificate or WeChat Pay public key is needed",
+            )
+            .into());
+        }
+        Ok(Self {
+            keys,
+            apiv3_key: Arc::new(Zeroizing::new(apiv3_key.to_vec())),
+            clock: Arc::new(SystemClock),
+        })
+    }
+
+    /// Replaces the clock used for the timestamp window (for tests and replays).
+    pub fn with_clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// The keys notifications are checked against.
+    pub fn keys(&self) -> &KeyRing {
+        &self.keys
+    }
+
+    /// Verifies and decrypts; `resource` becomes a `serde_json::Value`.
+    pub fn verify<H: Headers + ?Sized>(&self, headers: &H, body: &[u8]) -> Result<Notification> {
+        self.verify_as(headers, body)
+    }
+
+    /// Verifies and decrypts; `resource` is deserialized into `T`.
+    pub fn verify_as<T: DeserializeOwned, H: Headers + ?Sized>(&self, headers: &H, body: &[u8]) -> Result<Notification<T>> {
+        let signed = SignedHeaders::read(headers)?;
+        signed.verify(body, &self.keys, self.clock.now())?;
+        let envelope: Envelope =
+            serde_json::from_slice(body).map_err(|e| DecodeError::json("notification body", e))?;
+        let resource = &envelope.resource;
+        if resource.algorithm != "AEAD_AES_256_GCM" {
+            return Err(CryptoError::UnsupportedAlgorithm {
+                name: resource.algorithm.clone(),
+                expected: "AEAD_AES_256_GCM",
+            }
+            .into());
+        }
+        let plaintext = Zeroizing::new(AesGcm::decrypt_bytes(
+            &resource.ciphertext,
+            self.apiv3_key.as_slice(),
+            &resource.nonce,
+            &resource.associated_data,
+        )?);
+        let decoded =
+            serde_json::from_slice(&plaintext).map_err(|e| Error::from(DecodeError::json("notification resource", e)))?;
+        Ok(Notification {
+            id: envelope.id,
+            create_time: envelope.create_time,
+            event_type: envelope.event_type,
+            resource_type: envelope.resource_type,
+            summary: envelope.summary,
+            original_type: envelope.resource.original_type,
+            serial: signed.serial.to_owned(),
+            resource: decoded,
+        })
+    }
+}
+
+impl fmt::Debug for NotificationVerifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NotificationVerifier")
+            .field("keys", &self.keys)
+            .field("apiv3_key", &"<redacted>")
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Deserialize)]
+struct Envelope {
+    #[serde(default)]
+    id: String,
+    #[serde(default)]
+    create_time: String,
+    #[serde(default)]
+    event_type: String,
+    #[serde(default)]
+    resource_type: String,
+    #[serde(default)]
+    summary: String,
+    resource: EncryptedResource,
+}
+
+#[derive(Deserialize)]
+struct EncryptedResource {
+    algorithm: String,
+    ciphertext: String,
+    nonce: String,
+    #[serde(default)]
+    associated_data: String,
+    #[serde(default)]
+    original_type: String,
+}
+
+/// A verified, decrypted callback notification.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Notification<T = Value> {
+    /// The notification id (WeChat Pay resends with the same id: deduplicate on it).
+    pub id: String,
+    /// When it was created, RFC 3339.
+    pub create_time: String,
+    /// E.g. `TRANSACTION.SUCCESS`, `REFUND.SUCCESS`.
+    pub event_type: String,
+    /// `encrypt-resource`.
+    pub resource_type: String,
+    /// WeChat Pay's summary, e.g. `支付成功`.
+    pub summary: String,
+    /// The decrypted object's type, e.g. `transaction`, `refund`.
+    pub original_type: String,
+    /// The `Wechatpay-Serial` whose key verified it.
+    pub serial: String,
+    /// The decrypted `resource`.
+    pub resource: T,
+}

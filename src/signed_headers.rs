@@ -1,0 +1,134 @@
+//! The `Wechatpay-*` signature headers on answers and callback notifications, and their check.
+//!
+//! One implementation serves response verification and notification verification: WeChat Pay
+//! signs both the same way, over `TIMESTAMP\nNONCE\nBODY\n`.
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+
+use crate::error::VerifyCheck;
+use crate::formatter::Formatter;
+use crate::key_ring::KeyRing;
+
+/// `Wechatpay-Timestamp`.
+pub const WECHATPAY_TIMESTAMP: &str = "Wechatpay-Timestamp";
+/// `Wechatpay-Nonce`.
+pub const WECHATPAY_NONCE: &str = "Wechatpay-Nonce";
+/// `Wechatpay-Signature`.
+pub const WECHATPAY_SIGNATURE: &str = "Wechatpay-Signature";
+/// `Wechatpay-Serial`.
+pub const WECHATPAY_SERIAL: &str = "Wechatpay-Serial";
+
+/// How far (in seconds) a signed timestamp may be from the local clock, either way.
+pub const MAX_CLOCK_SKEW: u64 = 300;
+
+/// WeChat Pay's signature-probe traffic carries a signature starting with this.
+const PROBE_PREFIX: &str = "WECHATPAY/SIGNTEST/";
+
+/// Read access to request or response headers, by case-insensitive name.
+///
+/// Implemented for `http::HeaderMap` and for lists of `(name, value)` pairs, so any web
+/// framework's headers can be passed in.
+///
+/// ```
+/// use wechatpay::Headers;
+///
+/// let pairs = [("wechatpay-nonce", "abc")];
+/// assert_eq!(pairs.header("Wechatpay-Nonce"), Some("abc"));
+/// ```
+pub trait Headers {
+    /// The first value of header `name` (case-insensitive), if present and text.
+    fn header(&self, name: &str) -> Option<&str>;
+}
+
+impl Headers for http::HeaderMap {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+impl<K: AsRef<str>, V: AsRef<str>> Headers for [(K, V)] {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.iter()
+            .find(|(k, _)| k.as_ref().eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_ref())
+    }
+}
+
+impl<K: AsRef<str>, V: AsRef<str>, const N: usize> Headers for [(K, V); N] {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.as_slice().header(name)
+    }
+}
+
+impl<K: AsRef<str>, V: AsRef<str>> Headers for Vec<(K, V)> {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.as_slice().header(name)
+    }
+}
+
+impl<H: Headers + ?Sized> Headers for &H {
+    fn header(&self, name: &str) -> Option<&str> {
+        (**self).header(name)
+    }
+}
+
+/// The four signature headers, all present.
+pub(crate) struct SignedHeaders<'a> {
+    pub(crate) timestamp: &'a str,
+    pub(crate) nonce: &'a str,
+    pub(crate) signature: &'a str,
+    pub(crate) serial: &'a str,
+}
+
+impl<'a> SignedHeaders<'a> {
+    /// Collects the headers; the first one missing (or empty) is the error.
+    pub(crate) fn read<H: Headers + ?Sized>(headers: &'a H) -> Result<Self, VerifyCheck> {
+        let get = |name: &'static str| {
+            headers
+                .header(name)
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .ok_or(VerifyCheck::MissingHeader(name))
+        };
+        Ok(Self {
+            timestamp: get(WECHATPAY_TIMESTAMP)?,
+            nonce: get(WECHATPAY_NONCE)?,
+            signature: get(WECHATPAY_SIGNATURE)?,
+            serial: get(WECHATPAY_SERIAL)?,
+        })
+    }
+
+    /// Probe, timestamp window, known serial, then the signature over `TIMESTAMP\nNONCE\nBODY\n`.
+    pub(crate) fn verify(&self, body: &[u8], keys: &KeyRing, now: i64) -> Result<(), VerifyCheck> {
+        if self.signature.starts_with(PROBE_PREFIX) {
+            return Err(VerifyCheck::SignatureProbe);
+        }
+        let timestamp: i64 = self
+            .timestamp
+            .parse()
+            .map_err(|_| VerifyCheck::InvalidTimestamp(self.timestamp.to_owned()))?;
+        let skew = timestamp.abs_diff(now);
+        if skew > MAX_CLOCK_SKEW {
+            return Err(VerifyCheck::TimestampSkew {
+                timestamp,
+                now,
+                skew,
+                tolerance: MAX_CLOCK_SKEW,
+            });
+        }
+        let key = keys
+            .get(self.serial)
+            .ok_or_else(|| VerifyCheck::UnknownSerial(self.serial.to_owned()))?;
+        let bad = || VerifyCheck::BadSignature {
+            serial: self.serial.to_owned(),
+        };
+        let signature = STANDARD.decode(self.signature).map_err(|_| bad())?;
+        let message = Formatter::response_bytes(self.timestamp, self.nonce, body);
+        if key.verify_raw(&message, &signature) {
+            Ok(())
+        } else {
+            Err(bad())
+        }
+    }
+}
