@@ -50,7 +50,7 @@
 //! ```
 //!
 //! Verify and decrypt a callback notification from the raw body: see [`NotificationVerifier`].
-//! APIv2 signatures: [`Hash`]. Errors: one [`Error`] whose variants are the kinds you act on.
+//! APIv2 signatures: [`Hash`](struct@Hash). Errors: one [`Error`] whose variants are the kinds you act on.
 //!
 //! ## Crypto backends
 //!

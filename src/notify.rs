@@ -55,11 +55,9 @@ impl NotificationVerifier {
     pub fn new(apiv3_key: impl AsRef<[u8]>, keys: KeyRing) -> Result<Self> {
         let apiv3_key = apiv3_key.as_ref();
         if apiv3_key.len() != AesGcm::KEY_LENGTH {
-            return Err(ConfigError::new(
-                "apiv3_key",
-                format!("must be 32 bytes, got {} bytes", apiv3_key.len()),
-            )
-            .into());
+            return Err(
+                ConfigError::new("apiv3_key", format!("must be 32 bytes, got {} bytes", apiv3_key.len())).into(),
+            );
         }
         if keys.is_empty() {
             return Err(ConfigError::new(
@@ -92,11 +90,14 @@ impl NotificationVerifier {
     }
 
     /// Verifies and decrypts; `resource` is deserialized into `T`.
-    pub fn verify_as<T: DeserializeOwned, H: Headers + ?Sized>(&self, headers: &H, body: &[u8]) -> Result<Notification<T>> {
+    pub fn verify_as<T: DeserializeOwned, H: Headers + ?Sized>(
+        &self,
+        headers: &H,
+        body: &[u8],
+    ) -> Result<Notification<T>> {
         let signed = SignedHeaders::read(headers)?;
         signed.verify(body, &self.keys, self.clock.now())?;
-        let envelope: Envelope =
-            serde_json::from_slice(body).map_err(|e| DecodeError::json("notification body", e))?;
+        let envelope: Envelope = serde_json::from_slice(body).map_err(|e| DecodeError::json("notification body", e))?;
         let resource = &envelope.resource;
         if resource.algorithm != "AEAD_AES_256_GCM" {
             return Err(CryptoError::UnsupportedAlgorithm {
@@ -111,8 +112,8 @@ impl NotificationVerifier {
             &resource.nonce,
             &resource.associated_data,
         )?);
-        let decoded =
-            serde_json::from_slice(&plaintext).map_err(|e| Error::from(DecodeError::json("notification resource", e)))?;
+        let decoded = serde_json::from_slice(&plaintext)
+            .map_err(|e| Error::from(DecodeError::json("notification resource", e)))?;
         Ok(Notification {
             id: envelope.id,
             create_time: envelope.create_time,

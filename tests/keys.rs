@@ -129,7 +129,10 @@ fn wrong_kind_of_input_is_named() {
         KeyError::PublicKeyGiven
     ));
     assert!(matches!(
-        key_error(Rsa::from_private(format!("public.spki://{}", text("keys/platform_public_spki.b64")))),
+        key_error(Rsa::from_private(format!(
+            "public.spki://{}",
+            text("keys/platform_public_spki.b64")
+        ))),
         KeyError::PublicKeyGiven
     ));
     assert!(matches!(
@@ -157,7 +160,10 @@ fn encrypted_key_without_or_with_wrong_passphrase() {
         KeyError::PassphraseRequired
     ));
     assert!(matches!(
-        key_error(Rsa::from_private_with_passphrase(text("keys/merchant_encrypted.pem"), "wrong")),
+        key_error(Rsa::from_private_with_passphrase(
+            text("keys/merchant_encrypted.pem"),
+            "wrong"
+        )),
         KeyError::WrongPassphrase
     ));
 }
@@ -187,7 +193,10 @@ fn truncated_or_corrupt_base64_is_named() {
     for cut in (0..der.len()).step_by(97) {
         let file = dir.path().join("cut.der");
         std::fs::write(&file, &der[..cut]).unwrap();
-        assert!(Rsa::from_private(format!("file://{}", file.display())).is_err(), "cut at {cut}");
+        assert!(
+            Rsa::from_private(format!("file://{}", file.display())).is_err(),
+            "cut at {cut}"
+        );
     }
 }
 
@@ -220,7 +229,9 @@ fn unrecognized_inputs_do_not_echo_secrets() {
         KeyError::UnrecognizedInput { .. }
     ));
     assert!(matches!(
-        key_error(Rsa::from_public("-----BEGIN X509 CRL-----\nAAAA\n-----END X509 CRL-----\n")),
+        key_error(Rsa::from_public(
+            "-----BEGIN X509 CRL-----\nAAAA\n-----END X509 CRL-----\n"
+        )),
         KeyError::UnsupportedPemLabel { .. }
     ));
 }

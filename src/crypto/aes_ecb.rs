@@ -44,7 +44,9 @@ impl AesEcb {
     pub fn encrypt(plaintext: impl AsRef<[u8]>, key: impl AsRef<[u8]>) -> Result<String> {
         let key = key.as_ref();
         check_key(key)?;
-        let cipher = Encryptor::new_from_slice(key).map_err(|_| CryptoError::Backend { operation: "set the AES key" })?;
+        let cipher = Encryptor::new_from_slice(key).map_err(|_| CryptoError::Backend {
+            operation: "set the AES key",
+        })?;
         Ok(STANDARD.encode(cipher.encrypt_padded_vec_mut::<Pkcs7>(plaintext.as_ref())))
     }
 
@@ -52,16 +54,21 @@ impl AesEcb {
     pub fn decrypt(ciphertext: &str, key: impl AsRef<[u8]>) -> Result<String> {
         let key = key.as_ref();
         check_key(key)?;
-        let data = STANDARD
-            .decode(ciphertext.trim())
-            .map_err(|e| CryptoError::Base64 {
-                what: "AES-ECB ciphertext",
-                detail: e.to_string(),
-            })?;
-        let cipher = Decryptor::new_from_slice(key).map_err(|_| CryptoError::Backend { operation: "set the AES key" })?;
+        let data = STANDARD.decode(ciphertext.trim()).map_err(|e| CryptoError::Base64 {
+            what: "AES-ECB ciphertext",
+            detail: e.to_string(),
+        })?;
+        let cipher = Decryptor::new_from_slice(key).map_err(|_| CryptoError::Backend {
+            operation: "set the AES key",
+        })?;
         let plain = cipher
             .decrypt_padded_vec_mut::<Pkcs7>(&data)
             .map_err(|_| CryptoError::Decrypt { algorithm: ALGORITHM })?;
-        String::from_utf8(plain).map_err(|_| CryptoError::NotUtf8 { what: "AES-ECB plaintext" }.into())
+        String::from_utf8(plain).map_err(|_| {
+            CryptoError::NotUtf8 {
+                what: "AES-ECB plaintext",
+            }
+            .into()
+        })
     }
 }

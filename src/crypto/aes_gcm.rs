@@ -49,7 +49,12 @@ impl AesGcm {
         aad: impl AsRef<[u8]>,
     ) -> Result<String> {
         let plain = Self::decrypt_bytes(ciphertext, key, nonce, aad)?;
-        String::from_utf8(plain).map_err(|_| CryptoError::NotUtf8 { what: "AES-GCM plaintext" }.into())
+        String::from_utf8(plain).map_err(|_| {
+            CryptoError::NotUtf8 {
+                what: "AES-GCM plaintext",
+            }
+            .into()
+        })
     }
 
     /// Decrypts base64(ciphertext ‖ tag) to bytes.
@@ -59,12 +64,10 @@ impl AesGcm {
         nonce: impl AsRef<[u8]>,
         aad: impl AsRef<[u8]>,
     ) -> Result<Vec<u8>> {
-        let sealed = STANDARD
-            .decode(ciphertext.trim())
-            .map_err(|e| CryptoError::Base64 {
-                what: "AES-GCM ciphertext",
-                detail: e.to_string(),
-            })?;
+        let sealed = STANDARD.decode(ciphertext.trim()).map_err(|e| CryptoError::Base64 {
+            what: "AES-GCM ciphertext",
+            detail: e.to_string(),
+        })?;
         // Check sizes first so a short input names the real problem, not a tag failure.
         let (key, nonce) = (key.as_ref(), nonce.as_ref());
         if key.len() != Self::KEY_LENGTH {
@@ -76,7 +79,10 @@ impl AesGcm {
             .into());
         }
         if sealed.len() < Self::TAG_LENGTH {
-            return Err(CryptoError::Decrypt { algorithm: "AEAD_AES_256_GCM" }.into());
+            return Err(CryptoError::Decrypt {
+                algorithm: "AEAD_AES_256_GCM",
+            }
+            .into());
         }
         Ok(backend::aes_256_gcm_open(key, nonce, aad.as_ref(), &sealed)?)
     }

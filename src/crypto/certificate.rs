@@ -113,7 +113,10 @@ impl fmt::Debug for Certificate {
 
 /// DER INTEGER content → uppercase hex without the sign-padding 00 byte(s).
 fn serial_hex(bytes: &[u8]) -> String {
-    let first_significant = bytes.iter().position(|&b| b != 0).unwrap_or(bytes.len().saturating_sub(1));
+    let first_significant = bytes
+        .iter()
+        .position(|&b| b != 0)
+        .unwrap_or(bytes.len().saturating_sub(1));
     hex::upper(&bytes[first_significant..])
 }
 

@@ -76,11 +76,7 @@ impl FromStr for SignType {
         match s {
             "MD5" => Ok(SignType::Md5),
             "HMAC-SHA256" => Ok(SignType::HmacSha256),
-            other => Err(ConfigError::new(
-                "sign_type",
-                format!("`{other}` is not MD5 or HMAC-SHA256"),
-            )
-            .into()),
+            other => Err(ConfigError::new("sign_type", format!("`{other}` is not MD5 or HMAC-SHA256")).into()),
         }
     }
 }

@@ -30,10 +30,12 @@ fn file_path(uri: &str) -> PathBuf {
 
 /// Reads a key or certificate file; the bytes are zeroized on drop.
 pub(crate) fn read_file(path: &Path) -> Result<Zeroizing<Vec<u8>>, KeyError> {
-    std::fs::read(path).map(Zeroizing::new).map_err(|source| KeyError::File {
-        path: path.to_owned(),
-        source,
-    })
+    std::fs::read(path)
+        .map(Zeroizing::new)
+        .map_err(|source| KeyError::File {
+            path: path.to_owned(),
+            source,
+        })
 }
 
 /// Loads a private key from any accepted input.
@@ -80,10 +82,7 @@ fn is_private_label(label: &str) -> bool {
 
 fn private_from_pem(blocks: &[PemBlock], passphrase: Option<&[u8]>) -> Result<RsaPrivateDer, KeyError> {
     // A key file may carry other blocks (EC PARAMETERS, a certificate chain): use the key.
-    let block = blocks
-        .iter()
-        .find(|b| is_private_label(&b.label))
-        .unwrap_or(&blocks[0]);
+    let block = blocks.iter().find(|b| is_private_label(&b.label)).unwrap_or(&blocks[0]);
     match block.label.as_str() {
         "PRIVATE KEY" => rsa_der::private_from_pkcs8(&block.der),
         "RSA PRIVATE KEY" => rsa_der::private_from_pkcs1(&block.der),
@@ -167,7 +166,10 @@ pub(crate) fn certificate_bytes(bytes: &[u8]) -> Result<Vec<u8>, KeyError> {
         return Ok(bytes.to_vec());
     }
     let blocks = pem::parse_all(bytes)?;
-    match blocks.iter().find(|b| b.label == "CERTIFICATE" || b.label == "X509 CERTIFICATE") {
+    match blocks
+        .iter()
+        .find(|b| b.label == "CERTIFICATE" || b.label == "X509 CERTIFICATE")
+    {
         Some(block) => Ok(block.der.to_vec()),
         None if blocks.iter().any(|b| is_private_label(&b.label)) => Err(KeyError::PrivateKeyGiven),
         None => Err(KeyError::UnsupportedPemLabel {

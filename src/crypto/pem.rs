@@ -24,6 +24,16 @@ pub(crate) struct PemBlock {
     pub(crate) der: Zeroizing<Vec<u8>>,
 }
 
+/// Shows the label and size only: the body may be a private key.
+impl std::fmt::Debug for PemBlock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PemBlock")
+            .field("label", &self.label)
+            .field("len", &self.der.len())
+            .finish()
+    }
+}
+
 /// Whether the text looks like PEM at all.
 pub(crate) fn is_pem(text: &[u8]) -> bool {
     text.windows(11).any(|w| w == b"-----BEGIN ")
@@ -133,7 +143,11 @@ mod tests {
     #[test]
     fn several_blocks_in_order() {
         let text = encode("EC PARAMETERS", &[6, 1]) + &encode("EC PRIVATE KEY", &[48, 0]);
-        let labels: Vec<_> = parse_all(text.as_bytes()).unwrap().into_iter().map(|b| b.label).collect();
+        let labels: Vec<_> = parse_all(text.as_bytes())
+            .unwrap()
+            .into_iter()
+            .map(|b| b.label)
+            .collect();
         assert_eq!(labels, ["EC PARAMETERS", "EC PRIVATE KEY"]);
     }
 

@@ -88,12 +88,10 @@ impl Rsa {
     /// Verifies a base64 RSA-SHA256 PKCS#1 v1.5 signature: `Ok(false)` when it does not match,
     /// an error when `signature` is not base64.
     pub fn verify(message: impl AsRef<[u8]>, signature: &str, key: &PublicKey) -> Result<bool> {
-        let signature = STANDARD
-            .decode(signature.trim())
-            .map_err(|e| CryptoError::Base64 {
-                what: "signature",
-                detail: e.to_string(),
-            })?;
+        let signature = STANDARD.decode(signature.trim()).map_err(|e| CryptoError::Base64 {
+            what: "signature",
+            detail: e.to_string(),
+        })?;
         Ok(key.verify_raw(message.as_ref(), &signature))
     }
 
@@ -104,13 +102,16 @@ impl Rsa {
 
     /// Decrypts base64 RSA-OAEP (SHA-1, MGF1-SHA-1) ciphertext to UTF-8 text.
     pub fn decrypt(ciphertext: &str, key: &PrivateKey) -> Result<String> {
-        let data = STANDARD
-            .decode(ciphertext.trim())
-            .map_err(|e| CryptoError::Base64 {
-                what: "RSA-OAEP ciphertext",
-                detail: e.to_string(),
-            })?;
+        let data = STANDARD.decode(ciphertext.trim()).map_err(|e| CryptoError::Base64 {
+            what: "RSA-OAEP ciphertext",
+            detail: e.to_string(),
+        })?;
         let plain = key.decrypt_raw(&data)?;
-        String::from_utf8(plain).map_err(|_| CryptoError::NotUtf8 { what: "RSA-OAEP plaintext" }.into())
+        String::from_utf8(plain).map_err(|_| {
+            CryptoError::NotUtf8 {
+                what: "RSA-OAEP plaintext",
+            }
+            .into()
+        })
     }
 }

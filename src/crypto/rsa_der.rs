@@ -131,9 +131,11 @@ pub(crate) fn private_from_encrypted_pkcs8(der: &[u8], passphrase: &[u8]) -> Res
                 ),
             }
         }
-        pkcs8::Error::EncryptedPrivateKey(pkcs8::pkcs5::Error::NoPbes1CryptSupport) => KeyError::UnsupportedEncryption {
-            detail: "PKCS#5 v1.5 (PBES1) encryption; re-encrypt with `openssl pkcs8 -topk8 -v2 aes-256-cbc`".into(),
-        },
+        pkcs8::Error::EncryptedPrivateKey(pkcs8::pkcs5::Error::NoPbes1CryptSupport) => {
+            KeyError::UnsupportedEncryption {
+                detail: "PKCS#5 v1.5 (PBES1) encryption; re-encrypt with `openssl pkcs8 -topk8 -v2 aes-256-cbc`".into(),
+            }
+        }
         _ => KeyError::WrongPassphrase,
     })?;
     private_from_pkcs8(plain.as_bytes())

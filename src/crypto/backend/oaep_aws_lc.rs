@@ -1,8 +1,7 @@
 //! RSA-OAEP (SHA-1, MGF1-SHA-1) with aws-lc-rs.
 
 use aws_lc_rs::rsa::{
-    OaepPrivateDecryptingKey, OaepPublicEncryptingKey, PrivateDecryptingKey, PublicEncryptingKey,
-    OAEP_SHA1_MGF1SHA1,
+    OaepPrivateDecryptingKey, OaepPublicEncryptingKey, PrivateDecryptingKey, PublicEncryptingKey, OAEP_SHA1_MGF1SHA1,
 };
 
 use crate::error::{CryptoError, KeyError};
@@ -23,13 +22,18 @@ impl OaepEncryptor {
     pub(crate) fn encrypt(&self, plaintext: &[u8]) -> Result<Vec<u8>, CryptoError> {
         let max = self.0.max_plaintext_size(&OAEP_SHA1_MGF1SHA1);
         if plaintext.len() > max {
-            return Err(CryptoError::MessageTooLong { max, actual: plaintext.len() });
+            return Err(CryptoError::MessageTooLong {
+                max,
+                actual: plaintext.len(),
+            });
         }
         let mut out = vec![0; self.0.ciphertext_size()];
         let len = self
             .0
             .encrypt(&OAEP_SHA1_MGF1SHA1, plaintext, &mut out, None)
-            .map_err(|_| CryptoError::Backend { operation: "encrypt with RSA-OAEP" })?
+            .map_err(|_| CryptoError::Backend {
+                operation: "encrypt with RSA-OAEP",
+            })?
             .len();
         out.truncate(len);
         Ok(out)

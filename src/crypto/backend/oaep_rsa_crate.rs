@@ -34,11 +34,16 @@ impl OaepEncryptor {
         // OAEP with SHA-1: k - 2·hLen - 2 bytes fit.
         let max = self.0.size().saturating_sub(2 * 20 + 2);
         if plaintext.len() > max {
-            return Err(CryptoError::MessageTooLong { max, actual: plaintext.len() });
+            return Err(CryptoError::MessageTooLong {
+                max,
+                actual: plaintext.len(),
+            });
         }
         self.0
             .encrypt(&mut OsRng, oaep(), plaintext)
-            .map_err(|_| CryptoError::Backend { operation: "encrypt with RSA-OAEP" })
+            .map_err(|_| CryptoError::Backend {
+                operation: "encrypt with RSA-OAEP",
+            })
     }
 }
 

@@ -13,9 +13,7 @@ pub(crate) struct SigningKey {
 impl SigningKey {
     /// Takes an unencrypted PKCS#8 `PrivateKeyInfo` holding an RSA key.
     pub(crate) fn from_pkcs8(der: &[u8]) -> Result<Self, KeyError> {
-        let pair = signature::RsaKeyPair::from_pkcs8(der).map_err(|e| KeyError::Rejected {
-            detail: e.to_string(),
-        })?;
+        let pair = signature::RsaKeyPair::from_pkcs8(der).map_err(|e| KeyError::Rejected { detail: e.to_string() })?;
         Ok(Self {
             pair,
             rng: rand::SystemRandom::new(),
@@ -59,7 +57,9 @@ pub(crate) fn aes_256_gcm_seal(key: &[u8], nonce: &[u8], aad: &[u8], plaintext: 
     let (key, nonce) = aes_256_gcm_key(key, nonce)?;
     let mut buffer = plaintext.to_vec();
     key.seal_in_place_append_tag(nonce, aead::Aad::from(aad), &mut buffer)
-        .map_err(|_| CryptoError::Backend { operation: "encrypt with AES-256-GCM" })?;
+        .map_err(|_| CryptoError::Backend {
+            operation: "encrypt with AES-256-GCM",
+        })?;
     Ok(buffer)
 }
 
@@ -69,7 +69,9 @@ pub(crate) fn aes_256_gcm_open(key: &[u8], nonce: &[u8], aad: &[u8], sealed: &[u
     let mut buffer = sealed.to_vec();
     let len = key
         .open_in_place(nonce, aead::Aad::from(aad), &mut buffer)
-        .map_err(|_| CryptoError::Decrypt { algorithm: "AEAD_AES_256_GCM" })?
+        .map_err(|_| CryptoError::Decrypt {
+            algorithm: "AEAD_AES_256_GCM",
+        })?
         .len();
     buffer.truncate(len);
     Ok(buffer)
@@ -90,10 +92,9 @@ pub(crate) fn sha256(data: &[u8]) -> Vec<u8> {
     digest::digest(&digest::SHA256, data).as_ref().to_vec()
 }
 
-
 /// Fills `buf` from the operating system's CSPRNG.
 pub(crate) fn fill_random(buf: &mut [u8]) -> Result<(), CryptoError> {
-    rand::SystemRandom::new()
-        .fill(buf)
-        .map_err(|_| CryptoError::Backend { operation: "read the system random source" })
+    rand::SystemRandom::new().fill(buf).map_err(|_| CryptoError::Backend {
+        operation: "read the system random source",
+    })
 }
