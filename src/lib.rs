@@ -80,3 +80,8 @@ pub use notify::{Notification, NotificationVerifier};
 pub use signed_headers::{
     Headers, MAX_CLOCK_SKEW, WECHATPAY_NONCE, WECHATPAY_SERIAL, WECHATPAY_SIGNATURE, WECHATPAY_TIMESTAMP,
 };
+
+/// Compiles and runs every Rust snippet in README.md as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

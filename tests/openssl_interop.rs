@@ -29,6 +29,22 @@ fn openssl(args: &[&str], stdin: &[u8]) -> Vec<u8> {
     out.stdout
 }
 
+/// `openssl pkeyutl` options for RSA-OAEP with SHA-1 and MGF1-SHA-1, WeChat Pay's padding.
+#[rustfmt::skip]
+const OAEP_SHA1: [&str; 6] = [
+    "-pkeyopt", "rsa_padding_mode:oaep", "-pkeyopt", "rsa_oaep_md:sha1", "-pkeyopt", "rsa_mgf1_md:sha1",
+];
+
+fn pkeyutl(operation: &str, key_args: &[&str], input: &[u8]) -> Vec<u8> {
+    let args: Vec<&str> = ["pkeyutl", operation]
+        .iter()
+        .chain(key_args)
+        .chain(&OAEP_SHA1)
+        .copied()
+        .collect();
+    openssl(&args, input)
+}
+
 fn fixture(rel: &str) -> String {
     path(rel).display().to_string()
 }
@@ -38,19 +54,9 @@ fn our_oaep_ciphertexts_decrypt_with_openssl() {
     let public = Rsa::from_public(text("keys/merchant_cert.pem")).unwrap();
     for plaintext in ["张三", "13900000000", "110101199003077777", &"长".repeat(71)] {
         let ciphertext = STANDARD.decode(Rsa::encrypt(plaintext, &public).unwrap()).unwrap();
-        let decrypted = openssl(
-            &[
-                "pkeyutl",
-                "-decrypt",
-                "-inkey",
-                &fixture("keys/merchant_pkcs8.pem"),
-                "-pkeyopt",
-                "rsa_padding_mode:oaep",
-                "-pkeyopt",
-                "rsa_oaep_md:sha1",
-                "-pkeyopt",
-                "rsa_mgf1_md:sha1",
-            ],
+        let decrypted = pkeyutl(
+            "-decrypt",
+            &["-inkey", &fixture("keys/merchant_pkcs8.pem")],
             &ciphertext,
         );
         assert_eq!(String::from_utf8(decrypted).unwrap(), plaintext);
@@ -63,22 +69,7 @@ fn openssl_oaep_ciphertexts_decrypt_with_us() {
     let cert = fixture("keys/merchant_cert.pem");
     for _ in 0..4 {
         let plaintext = Formatter::nonce(40).unwrap();
-        let ciphertext = openssl(
-            &[
-                "pkeyutl",
-                "-encrypt",
-                "-certin",
-                "-inkey",
-                &cert,
-                "-pkeyopt",
-                "rsa_padding_mode:oaep",
-                "-pkeyopt",
-                "rsa_oaep_md:sha1",
-                "-pkeyopt",
-                "rsa_mgf1_md:sha1",
-            ],
-            plaintext.as_bytes(),
-        );
+        let ciphertext = pkeyutl("-encrypt", &["-certin", "-inkey", &cert], plaintext.as_bytes());
         assert_eq!(Rsa::decrypt(&STANDARD.encode(ciphertext), &private).unwrap(), plaintext);
     }
 }
