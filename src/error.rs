@@ -6,6 +6,9 @@
 //! any message.
 
 use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::response::Response;
 
 /// `Result<T, wechatpay::Error>`.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -39,6 +42,18 @@ pub enum Error {
     /// A body could not be decoded into the expected shape.
     #[error(transparent)]
     Decode(#[from] DecodeError),
+    /// A path template could not be expanded (missing or mistyped variable, bad syntax).
+    #[error(transparent)]
+    Template(#[from] TemplateError),
+    /// The request did not complete: connection, TLS, I/O, or a body over the size cap.
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    /// The request took longer than its timeout.
+    #[error("the request timed out after {0:?}")]
+    Timeout(Duration),
+    /// WeChat Pay answered with a non-2xx status.
+    #[error(transparent)]
+    Api(#[from] Box<ApiError>),
 }
 
 impl Error {
@@ -67,6 +82,34 @@ impl Error {
         matches!(self, Error::Decode(_))
     }
 
+    /// A path template did not expand.
+    pub fn is_template(&self) -> bool {
+        matches!(self, Error::Template(_))
+    }
+
+    /// The request failed in transport (connect, TLS, I/O, body cap).
+    pub fn is_transport(&self) -> bool {
+        matches!(self, Error::Transport(_))
+    }
+
+    /// The request (or its connection attempt) timed out.
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, Error::Timeout(_))
+    }
+
+    /// WeChat Pay answered with a non-2xx status.
+    pub fn is_api(&self) -> bool {
+        matches!(self, Error::Api(_))
+    }
+
+    /// The API error (status, code, message, detail, Request-ID), if this is one.
+    pub fn api(&self) -> Option<&ApiError> {
+        match self {
+            Error::Api(e) => Some(e),
+            _ => None,
+        }
+    }
+
     /// The verification failure, if this is one.
     pub fn verify(&self) -> Option<&VerifyError> {
         match self {
@@ -93,7 +136,8 @@ pub struct ConfigError {
 }
 
 impl ConfigError {
-    pub(crate) fn new(field: impl Into<String>, reason: impl Into<String>) -> Self {
+    /// An error about `field` (e.g. for a custom [`Signer`](crate::Signer) to report).
+    pub fn new(field: impl Into<String>, reason: impl Into<String>) -> Self {
         Self {
             field: field.into(),
             reason: reason.into(),
@@ -276,20 +320,32 @@ pub enum CryptoError {
 /// [`check`](Self::check) says which step failed, so a caller can treat a
 /// [`VerifyCheck::SignatureProbe`] (WeChat Pay's own signature-probing traffic) differently from a
 /// forged message.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[error("WeChat Pay signature verification failed: {check}")]
 pub struct VerifyError {
     check: VerifyCheck,
+    response: Option<Box<Response>>,
 }
 
 impl VerifyError {
-    pub(crate) fn new(check: VerifyCheck) -> Self {
-        Self { check }
+    /// A failure of `check`, optionally keeping the response that failed it.
+    pub fn new(check: VerifyCheck) -> Self {
+        Self { check, response: None }
+    }
+
+    pub(crate) fn with_response(mut self, response: Response) -> Self {
+        self.response = Some(Box::new(response));
+        self
     }
 
     /// Which check failed.
     pub fn check(&self) -> &VerifyCheck {
         &self.check
+    }
+
+    /// The response that failed verification (absent for notifications).
+    pub fn response(&self) -> Option<&Response> {
+        self.response.as_deref()
     }
 
     /// `true` for WeChat Pay's signature-probe traffic (`Wechatpay-Signature: WECHATPAY/SIGNTEST/…`),
@@ -339,6 +395,17 @@ pub enum VerifyCheck {
         /// The serial of the key it was checked with.
         serial: String,
     },
+    /// A 204 answer carried a body, which WeChat Pay never sends.
+    #[error("a 204 No Content answer carried a {0}-byte body")]
+    UnexpectedBody(usize),
+    /// A statement's body does not hash to its `Wechatpay-Statement-Sha1` header.
+    #[error("the body's SHA-1 {actual} does not match Wechatpay-Statement-Sha1 {expected}")]
+    StatementDigest {
+        /// The header's value.
+        expected: String,
+        /// The body's SHA-1, lowercase hex.
+        actual: String,
+    },
 }
 
 /// A body that did not decode.
@@ -347,16 +414,176 @@ pub enum VerifyCheck {
 pub struct DecodeError {
     what: &'static str,
     #[source]
-    source: serde_json::Error,
+    source: Box<dyn std::error::Error + Send + Sync>,
 }
 
 impl DecodeError {
     pub(crate) fn json(what: &'static str, source: serde_json::Error) -> Self {
-        Self { what, source }
+        Self {
+            what,
+            source: Box::new(source),
+        }
+    }
+
+    pub(crate) fn utf8(what: &'static str, source: std::str::Utf8Error) -> Self {
+        Self {
+            what,
+            source: Box::new(source),
+        }
     }
 
     /// What was being decoded.
     pub fn what(&self) -> &str {
         self.what
+    }
+}
+
+/// A path template that did not expand.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TemplateError {
+    /// `{name}` in the path, and no option `name`.
+    #[error("path template {template} needs the option \"{name}\"")]
+    Missing {
+        /// The variable.
+        name: String,
+        /// The path template.
+        template: String,
+    },
+    /// The variable's value is not a string or number.
+    #[error("option \"{name}\" must be a string or a number to fill {{{name}}}, got {found}")]
+    WrongType {
+        /// The variable.
+        name: String,
+        /// The JSON type found.
+        found: &'static str,
+    },
+    /// The template itself is malformed (unclosed brace, unsupported operator).
+    #[error("malformed path template {template}: {reason}")]
+    Syntax {
+        /// The path template.
+        template: String,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+/// What went wrong in transport.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TransportKind {
+    /// The connection (TCP, proxy tunnel or TLS handshake) could not be made.
+    Connect,
+    /// The request or response failed mid-way.
+    Io,
+    /// The response body was larger than the configured cap.
+    BodyTooLarge,
+}
+
+/// A request that did not complete.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct TransportError {
+    kind: TransportKind,
+    message: String,
+    #[source]
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl TransportError {
+    pub(crate) fn new(
+        kind: TransportKind,
+        message: impl Into<String>,
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        Self {
+            kind,
+            message: message.into(),
+            source,
+        }
+    }
+
+    /// What went wrong.
+    pub fn kind(&self) -> TransportKind {
+        self.kind
+    }
+}
+
+/// A non-2xx answer from WeChat Pay: `{"code": …, "message": …, "detail": …}` plus the
+/// `Request-ID` to quote to WeChat Pay support.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("WeChat Pay answered {status} {code}: {message} (Request-ID {request_id})", request_id = self.request_id().unwrap_or("none"))]
+pub struct ApiError {
+    status: http::StatusCode,
+    code: String,
+    message: String,
+    detail: Option<serde_json::Value>,
+    response: Response,
+}
+
+impl ApiError {
+    /// Reads the error body; a body that is not WeChat Pay's JSON shape keeps its text as message.
+    pub(crate) fn from_response(response: Response) -> Self {
+        #[derive(serde::Deserialize)]
+        struct Body {
+            #[serde(default)]
+            code: String,
+            #[serde(default)]
+            message: String,
+            #[serde(default)]
+            detail: Option<serde_json::Value>,
+        }
+        let parsed = serde_json::from_slice::<Body>(response.bytes()).ok();
+        let (code, message, detail) = match parsed {
+            Some(b) => (b.code, b.message, b.detail),
+            None => (
+                String::new(),
+                String::from_utf8_lossy(&response.bytes()[..response.bytes().len().min(512)]).into_owned(),
+                None,
+            ),
+        };
+        Self {
+            status: response.status(),
+            code,
+            message,
+            detail,
+            response,
+        }
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> http::StatusCode {
+        self.status
+    }
+
+    /// WeChat Pay's error code, e.g. `PARAM_ERROR`, `SIGN_ERROR`, `FREQUENCY_LIMITED`.
+    pub fn code(&self) -> &str {
+        &self.code
+    }
+
+    /// WeChat Pay's message.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// WeChat Pay's `detail` object, when given.
+    pub fn detail(&self) -> Option<&serde_json::Value> {
+        self.detail.as_ref()
+    }
+
+    /// The `Request-ID` header.
+    pub fn request_id(&self) -> Option<&str> {
+        self.response.request_id()
+    }
+
+    /// The whole response.
+    pub fn response(&self) -> &Response {
+        &self.response
+    }
+}
+
+impl From<ApiError> for Error {
+    fn from(e: ApiError) -> Self {
+        Error::Api(Box::new(e))
     }
 }

@@ -62,24 +62,46 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+mod builder;
+mod chain;
+mod client;
 mod clock;
 mod crypto;
 mod error;
 mod formatter;
 mod key_ring;
+pub mod middleware;
 mod notify;
+mod options;
+mod query;
+mod request;
+mod response;
+mod runtime;
 mod signed_headers;
+mod template;
+mod transport;
 
+pub use builder::{Builder, DEFAULT_BASE_URI};
+pub use chain::Chain;
+pub use client::Client;
 pub use clock::{Clock, SystemClock};
 pub use crypto::backend::crypto_backend;
 pub use crypto::{AesEcb, AesGcm, Certificate, Hash, PemUtil, PrivateKey, PublicKey, Rsa, SignType};
-pub use error::{ConfigError, CryptoError, DecodeError, Error, KeyError, Result, VerifyCheck, VerifyError};
+pub use error::{
+    ApiError, ConfigError, CryptoError, DecodeError, Error, KeyError, Result, TemplateError, TransportError,
+    TransportKind, VerifyCheck, VerifyError,
+};
 pub use formatter::Formatter;
 pub use key_ring::KeyRing;
+pub use middleware::{MerchantSigner, Middleware, Next, Signer, SigningRequest, Verifier, WechatpayVerifier};
 pub use notify::{Notification, NotificationVerifier};
+pub use options::Options;
+pub use request::{Endpoint, Request};
+pub use response::Response;
 pub use signed_headers::{
     Headers, MAX_CLOCK_SKEW, WECHATPAY_NONCE, WECHATPAY_SERIAL, WECHATPAY_SIGNATURE, WECHATPAY_TIMESTAMP,
 };
+pub use transport::HttpVersions;
 
 /// Compiles and runs every Rust snippet in README.md as a doctest.
 #[cfg(doctest)]

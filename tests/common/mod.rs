@@ -1,6 +1,8 @@
 //! Fixture access shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod server;
+
 use std::path::PathBuf;
 
 pub fn path(rel: &str) -> PathBuf {
@@ -27,4 +29,22 @@ pub fn hex(s: &str) -> Vec<u8> {
         .step_by(2)
         .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
         .collect()
+}
+
+/// A builder for a client of `server`, trusting both the platform certificate and the public key.
+pub fn builder(server: &server::TestServer) -> wechatpay::Builder {
+    use wechatpay::{PemUtil, Rsa};
+    let merchant = PemUtil::load_certificate(path("keys/merchant_cert.pem")).unwrap();
+    let platform = PemUtil::load_certificate(path("keys/platform_cert.pem")).unwrap();
+    wechatpay::Builder::new()
+        .mchid(server::MCHID)
+        .serial(merchant.serial_no())
+        .private_key(Rsa::from_private(text("keys/merchant_pkcs8.pem")).unwrap())
+        .cert(server::PUB_KEY_ID, Rsa::from_public(text("keys/pubkey.pem")).unwrap())
+        .cert(platform.serial_no(), platform.public_key().clone())
+        .base_uri(server.base_uri())
+}
+
+pub fn merchant_public() -> wechatpay::PublicKey {
+    wechatpay::Rsa::from_public(text("keys/merchant_cert.pem")).unwrap()
 }

@@ -92,6 +92,13 @@ pub(crate) fn sha256(data: &[u8]) -> Vec<u8> {
     digest::digest(&digest::SHA256, data).as_ref().to_vec()
 }
 
+/// SHA-1, for WeChat Pay's statement and bill digests (not for security decisions of our own).
+pub(crate) fn sha1(data: &[u8]) -> Vec<u8> {
+    digest::digest(&digest::SHA1_FOR_LEGACY_USE_ONLY, data)
+        .as_ref()
+        .to_vec()
+}
+
 /// Fills `buf` from the operating system's CSPRNG.
 pub(crate) fn fill_random(buf: &mut [u8]) -> Result<(), CryptoError> {
     rand::SystemRandom::new().fill(buf).map_err(|_| CryptoError::Backend {

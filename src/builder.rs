@@ -1,0 +1,362 @@
+//! `Builder` → `Client`, validated as wechatpay-php's `Builder::factory`.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine;
+use http::{HeaderMap, HeaderValue, Uri};
+
+use crate::client::{BaseUri, Client, ClientInner};
+use crate::crypto::{PrivateKey, PublicKey};
+use crate::error::{ConfigError, Result};
+use crate::key_ring::KeyRing;
+use crate::middleware::{MerchantSigner, Middleware, Signer, Stack, Verifier, WechatpayVerifier};
+use crate::transport::{HttpVersions, Transport, TransportConfig};
+
+/// WeChat Pay's production API host.
+pub const DEFAULT_BASE_URI: &str = "https://api.mch.weixin.qq.com/";
+
+/// What WeChat Pay answers with; the same list wechatpay-php sends.
+const ACCEPT: &str = "application/json, text/plain, application/x-gzip, application/pdf, image/png, image/*;q=0.5";
+
+enum StackEdit {
+    Insert {
+        anchor: String,
+        after: bool,
+        name: String,
+        middleware: Arc<dyn Middleware>,
+    },
+    Remove(String),
+}
+
+/// Configures and builds a [`Client`].
+///
+/// ```
+/// use wechatpay::{Builder, Rsa};
+///
+/// let client = Builder::new()
+///     .mchid("1900000109")
+///     .serial("8F3A0C5E7D2B4A6918E0F1C2D3B4A59687766554")
+///     .private_key(Rsa::from_private("file://tests/fixtures/keys/merchant_pkcs8.pem")?)
+///     .cert("PUB_KEY_ID_0114232134912410000000000000", Rsa::from_public("file://tests/fixtures/keys/pubkey.pem")?)
+///     .timeout(std::time::Duration::from_secs(10))
+///     .build()?;
+/// # let _ = client;
+/// # Ok::<(), wechatpay::Error>(())
+/// ```
+///
+/// Missing or contradictory settings fail in `build`, naming the field:
+///
+/// ```
+/// let err = wechatpay::Builder::new().serial("S").build().unwrap_err();
+/// assert!(err.is_config());
+/// assert!(err.to_string().contains("mchid"));
+/// ```
+pub struct Builder {
+    mchid: Option<String>,
+    serial: Option<String>,
+    private_key: Option<PrivateKey>,
+    keys: KeyRing,
+    base_uri: String,
+    connect_timeout: Duration,
+    timeout: Option<Duration>,
+    headers: Vec<(String, String)>,
+    proxy: Option<String>,
+    versions: HttpVersions,
+    max_response_size: usize,
+    signer: Option<Arc<dyn Signer>>,
+    verifier: Option<Arc<dyn Verifier>>,
+    edits: Vec<StackEdit>,
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Debug for Builder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Builder")
+            .field("mchid", &self.mchid)
+            .field("serial", &self.serial)
+            .field("private_key", &self.private_key)
+            .field("certs", &self.keys)
+            .field("base_uri", &self.base_uri)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Builder {
+    /// A builder with the defaults: base URI `https://api.mch.weixin.qq.com/`, 10 s connect
+    /// timeout, 30 s request timeout, HTTP/2 or HTTP/1.1, 64 MiB response cap.
+    pub fn new() -> Self {
+        Self {
+            mchid: None,
+            serial: None,
+            private_key: None,
+            keys: KeyRing::new(),
+            base_uri: DEFAULT_BASE_URI.to_owned(),
+            connect_timeout: Duration::from_secs(10),
+            timeout: Some(Duration::from_secs(30)),
+            headers: Vec::new(),
+            proxy: None,
+            versions: HttpVersions::Any,
+            max_response_size: 64 << 20,
+            signer: None,
+            verifier: None,
+            edits: Vec::new(),
+        }
+    }
+
+    /// The merchant id (商户号).
+    pub fn mchid(mut self, mchid: impl Into<String>) -> Self {
+        self.mchid = Some(mchid.into());
+        self
+    }
+
+    /// The merchant API certificate's serial number.
+    pub fn serial(mut self, serial: impl Into<String>) -> Self {
+        self.serial = Some(serial.into());
+        self
+    }
+
+    /// The merchant API private key (`apiclient_key.pem`).
+    pub fn private_key(mut self, key: PrivateKey) -> Self {
+        self.private_key = Some(key);
+        self
+    }
+
+    /// A WeChat Pay verification key: a platform certificate's serial or a `PUB_KEY_ID_…`, with its
+    /// public key. Repeatable; both kinds mix.
+    pub fn cert(mut self, serial_or_pub_key_id: impl Into<String>, key: PublicKey) -> Self {
+        self.keys.insert(serial_or_pub_key_id, key);
+        self
+    }
+
+    /// All verification keys at once (added to any given with [`cert`](Self::cert)).
+    pub fn certs(mut self, keys: &KeyRing) -> Self {
+        for (serial, key) in keys.iter() {
+            self.keys.insert(serial, key.clone());
+        }
+        self
+    }
+
+    /// Where requests go; an emulator's `http://127.0.0.1:PORT/` for tests.
+    pub fn base_uri(mut self, uri: impl Into<String>) -> Self {
+        self.base_uri = uri.into();
+        self
+    }
+
+    /// How long to wait for a connection (TCP, proxy tunnel and TLS).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// The whole-request timeout (signing, sending, reading the answer); the `timeout` option
+    /// overrides it per request. `None` waits forever.
+    pub fn timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.timeout = timeout.into();
+        self
+    }
+
+    /// A header sent with every request (a request's own `headers` option wins).
+    pub fn default_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// An HTTP proxy, `http://[user:password@]host:port`, reached with CONNECT (merchants whose
+    /// egress IP must be on WeChat Pay's allow-list often need one).
+    pub fn proxy(mut self, uri: impl Into<String>) -> Self {
+        self.proxy = Some(uri.into());
+        self
+    }
+
+    /// The HTTP versions allowed.
+    pub fn http_versions(mut self, versions: HttpVersions) -> Self {
+        self.versions = versions;
+        self
+    }
+
+    /// The largest response body read into memory; larger ones are an error, not an OOM.
+    pub fn max_response_size(mut self, bytes: usize) -> Self {
+        self.max_response_size = bytes;
+        self
+    }
+
+    /// Replaces the `signer` (e.g. a remote signing service). Then `mchid`, `serial` and
+    /// `private_key` are not required.
+    pub fn signer(mut self, signer: impl Signer) -> Self {
+        self.signer = Some(Arc::new(signer));
+        self
+    }
+
+    /// Replaces the `verifier`. Then no `cert` is required.
+    pub fn verifier(mut self, verifier: impl Verifier) -> Self {
+        self.verifier = Some(Arc::new(verifier));
+        self
+    }
+
+    /// Inserts `middleware` as `name` just outside the layer `anchor` (it sees the request first
+    /// and the response last). See [`middleware`](crate::middleware) for the order.
+    pub fn middleware_before(mut self, anchor: &str, name: &str, middleware: impl Middleware) -> Self {
+        self.edits.push(StackEdit::Insert {
+            anchor: anchor.to_owned(),
+            after: false,
+            name: name.to_owned(),
+            middleware: Arc::new(middleware),
+        });
+        self
+    }
+
+    /// Inserts `middleware` as `name` just inside the layer `anchor`.
+    pub fn middleware_after(mut self, anchor: &str, name: &str, middleware: impl Middleware) -> Self {
+        self.edits.push(StackEdit::Insert {
+            anchor: anchor.to_owned(),
+            after: true,
+            name: name.to_owned(),
+            middleware: Arc::new(middleware),
+        });
+        self
+    }
+
+    /// Removes the layer `name` (as PHP's `$stack->remove('verifier')`).
+    pub fn remove_middleware(mut self, name: &str) -> Self {
+        self.edits.push(StackEdit::Remove(name.to_owned()));
+        self
+    }
+
+    fn signer_or_default(&mut self) -> Result<Arc<dyn Signer>> {
+        if let Some(signer) = self.signer.take() {
+            return Ok(signer);
+        }
+        let required =
+            |field: &str| ConfigError::new(field, "is required (or replace the signer with Builder::signer)");
+        let mchid = self
+            .mchid
+            .clone()
+            .filter(|m| !m.is_empty())
+            .ok_or_else(|| required("mchid"))?;
+        let serial = self
+            .serial
+            .clone()
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| required("serial"))?;
+        let key = self.private_key.clone().ok_or_else(|| required("private_key"))?;
+        Ok(Arc::new(MerchantSigner::new(mchid, serial, key)))
+    }
+
+    fn verifier_or_default(&mut self) -> Result<Arc<dyn Verifier>> {
+        if let Some(verifier) = self.verifier.take() {
+            return Ok(verifier);
+        }
+        if self.keys.is_empty() {
+            return Err(ConfigError::new(
+                "cert",
+                "at least one platform certificate or WeChat Pay public key (PUB_KEY_ID_…) is required",
+            )
+            .into());
+        }
+        if let Some(serial) = self.serial.as_deref().filter(|s| self.keys.contains(s)) {
+            return Err(ConfigError::new(
+                "cert",
+                format!("{serial} is the merchant's own certificate serial; certs are WeChat Pay's keys"),
+            )
+            .into());
+        }
+        Ok(Arc::new(WechatpayVerifier::new(self.keys.clone())))
+    }
+
+    fn header_map(&self) -> Result<HeaderMap> {
+        let mut headers = HeaderMap::new();
+        headers.insert(http::header::ACCEPT, HeaderValue::from_static(ACCEPT));
+        let agent = format!(
+            "wechatpay-sdk-rust/{} ({}; {}) {}",
+            env!("CARGO_PKG_VERSION"),
+            std::env::consts::OS,
+            std::env::consts::ARCH,
+            crate::crypto_backend()
+        );
+        headers.insert(
+            http::header::USER_AGENT,
+            HeaderValue::from_str(&agent).map_err(|_| ConfigError::new("user-agent", "invalid"))?,
+        );
+        for (name, value) in &self.headers {
+            let (name, value) = crate::client::header_pair(name, value)?;
+            headers.insert(name, value);
+        }
+        Ok(headers)
+    }
+
+    fn proxy_uri(&self) -> Result<Option<(Uri, Option<HeaderValue>)>> {
+        let Some(text) = &self.proxy else { return Ok(None) };
+        let bad = |reason: &str| ConfigError::new("proxy", format!("{text:?} {reason}"));
+        let uri: Uri = text.parse().map_err(|_| bad("is not a URI"))?;
+        match uri.scheme_str() {
+            Some("http") => {}
+            Some("https") => {
+                return Err(bad("is an HTTPS proxy; only http:// proxies (with CONNECT) are supported").into())
+            }
+            _ => return Err(bad("must start with http://").into()),
+        }
+        let authority = uri.authority().ok_or_else(|| bad("has no host"))?;
+        let (auth, host) = match authority.as_str().rsplit_once('@') {
+            Some((userinfo, host)) => {
+                let credentials = percent_encoding::percent_decode_str(userinfo)
+                    .decode_utf8_lossy()
+                    .into_owned();
+                let token = base64::engine::general_purpose::STANDARD.encode(credentials);
+                let value =
+                    HeaderValue::from_str(&format!("Basic {token}")).map_err(|_| bad("has invalid credentials"))?;
+                (Some(value), host)
+            }
+            None => (None, authority.as_str()),
+        };
+        let uri = format!("http://{host}")
+            .parse()
+            .map_err(|_| bad("has an invalid host"))?;
+        Ok(Some((uri, auth)))
+    }
+
+    /// Validates everything and builds the client.
+    pub fn build(mut self) -> Result<Client> {
+        let signer = self.signer_or_default()?;
+        let verifier = self.verifier_or_default()?;
+        let base = BaseUri::parse(&self.base_uri)?;
+        let headers = self.header_map()?;
+        let proxy = self.proxy_uri()?;
+        let mut stack = Stack::new(signer, verifier);
+        for edit in std::mem::take(&mut self.edits) {
+            match edit {
+                StackEdit::Insert {
+                    anchor,
+                    after,
+                    name,
+                    middleware,
+                } => {
+                    let at = stack.index_of(&anchor, after)?;
+                    stack.insert(at, &name, middleware)?;
+                }
+                StackEdit::Remove(name) => stack.remove(&name)?,
+            }
+        }
+        let config = TransportConfig {
+            connect_timeout: self.connect_timeout,
+            versions: self.versions,
+            proxy,
+            max_body: self.max_response_size,
+        };
+        let _entered = crate::runtime::get()?.enter();
+        let transport = Transport::new(&config)?;
+        Ok(Client::new(ClientInner {
+            base,
+            headers,
+            stack,
+            transport,
+            timeout: self.timeout,
+        }))
+    }
+}

@@ -1,0 +1,238 @@
+//! `Client`: one pipeline, shared by every chain node and both verb styles.
+
+use std::fmt;
+use std::future::Future;
+use std::ops::Index;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::header::CONTENT_TYPE;
+use http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
+
+use crate::chain::{Chain, Nodes};
+use crate::error::{ConfigError, Error, Result};
+use crate::middleware::Stack;
+use crate::options::Options;
+use crate::request::{Endpoint, Request};
+use crate::response::Response;
+use crate::transport::Transport;
+use crate::{runtime, template};
+
+const JSON: &str = "application/json; charset=utf-8";
+
+/// The base URI split for joining: `https://host[:port]` and a path prefix ending in `/`.
+#[derive(Debug, Clone)]
+pub(crate) struct BaseUri {
+    origin: String,
+    prefix: String,
+}
+
+impl BaseUri {
+    pub(crate) fn parse(text: &str) -> Result<Self> {
+        let bad = |reason: &str| ConfigError::new("base_uri", format!("{text:?} {reason}"));
+        let uri: Uri = text.parse().map_err(|_| bad("is not a URI"))?;
+        let scheme = match uri.scheme_str() {
+            Some(s @ ("http" | "https")) => s,
+            _ => return Err(bad("must start with https:// (or http:// for a local emulator)").into()),
+        };
+        let authority = uri.authority().ok_or_else(|| bad("has no host"))?;
+        if uri.query().is_some() {
+            return Err(bad("must not have a query").into());
+        }
+        let mut prefix = uri.path().to_owned();
+        if !prefix.ends_with('/') {
+            prefix.push('/');
+        }
+        Ok(Self {
+            origin: format!("{scheme}://{authority}"),
+            prefix,
+        })
+    }
+
+    fn join(&self, path: &str, query: Option<&str>) -> String {
+        let mut url = format!("{}{}{}", self.origin, self.prefix, path.trim_start_matches('/'));
+        if let Some(q) = query.filter(|q| !q.is_empty()) {
+            url.push('?');
+            url.push_str(q);
+        }
+        url
+    }
+}
+
+/// Parses a header, naming it in the error.
+pub(crate) fn header_pair(name: &str, value: &str) -> Result<(HeaderName, HeaderValue)> {
+    let header_name = HeaderName::from_bytes(name.as_bytes())
+        .map_err(|_| ConfigError::new(format!("headers.{name}"), "is not a valid header name"))?;
+    let header_value = HeaderValue::from_str(value)
+        .map_err(|_| ConfigError::new(format!("headers.{name}"), "is not a valid header value"))?;
+    Ok((header_name, header_value))
+}
+
+pub(crate) struct ClientInner {
+    pub(crate) base: BaseUri,
+    pub(crate) headers: HeaderMap,
+    pub(crate) stack: Stack,
+    pub(crate) transport: Transport,
+    pub(crate) timeout: Option<Duration>,
+}
+
+impl ClientInner {
+    /// Options → the exact request to send. Every input error surfaces here, before any I/O.
+    fn prepare(&self, method: Method, template: &str, options: Options) -> Result<(Request, Option<Duration>)> {
+        options.validate()?;
+        let path = template::expand(template, &options.variables)?;
+        let url = self.base.join(&path, options.query.as_deref());
+        let uri: Uri = url
+            .parse()
+            .map_err(|e| ConfigError::new("path", format!("{url:?} is not a valid URI: {e}")))?;
+        let body = match (options.json, options.body) {
+            (Some(json), _) => {
+                Bytes::from(serde_json::to_vec(&json).map_err(|e| ConfigError::new("json", e.to_string()))?)
+            }
+            (None, Some(body)) => body,
+            (None, None) => Bytes::new(),
+        };
+        let mut headers = self.headers.clone();
+        if !body.is_empty() {
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static(JSON));
+        }
+        for (name, value) in &options.headers {
+            let (name, value) = header_pair(name, value)?;
+            headers.insert(name, value);
+        }
+        let mut request = http::Request::builder()
+            .method(method.clone())
+            .uri(uri)
+            .body(body)
+            .map_err(|e| ConfigError::new("request", e.to_string()))?;
+        *request.headers_mut() = headers;
+        request.extensions_mut().insert(Endpoint::new(method, template));
+        let timeout = options.timeout.or(self.timeout).filter(|t| *t != Duration::MAX);
+        Ok((request, timeout))
+    }
+
+    /// The pipeline, as one `'static` future: prepare, run every layer, apply the timeout.
+    pub(crate) fn send(
+        self: &Arc<Self>,
+        method: Method,
+        template: Arc<str>,
+        options: Options,
+    ) -> impl Future<Output = Result<Response>> + Send + 'static {
+        let inner = Arc::clone(self);
+        async move {
+            let (request, timeout) = inner.prepare(method, &template, options)?;
+            let run = inner.stack.run(&inner.transport, request);
+            match timeout {
+                Some(limit) => tokio::time::timeout(limit, run)
+                    .await
+                    .map_err(|_| Error::Timeout(limit))?,
+                None => run.await,
+            }
+        }
+    }
+
+    /// Blocking: the same future, run on the I/O runtime while this thread waits.
+    pub(crate) fn blocking(self: &Arc<Self>, method: Method, template: Arc<str>, options: Options) -> Result<Response> {
+        runtime::block_on(self.send(method, template, options))
+    }
+
+    /// Async: the same future, run on the I/O runtime and awaited from any executor.
+    pub(crate) fn spawn(
+        self: &Arc<Self>,
+        method: Method,
+        template: Arc<str>,
+        options: Options,
+    ) -> impl Future<Output = Result<Response>> + Send + 'static {
+        let future = self.send(method, template, options);
+        async move { runtime::spawn(future)?.await }
+    }
+}
+
+/// A WeChat Pay APIv3 client: cheap to clone (an `Arc` inside), `Send + Sync`, one connection
+/// pool shared by all clones. Build it with [`Builder`](crate::Builder).
+///
+/// Three ways to name a path, one pipeline:
+///
+/// ```no_run
+/// # fn demo(client: wechatpay::Client) -> wechatpay::Result<()> {
+/// use serde_json::json;
+/// let options = json!({"json": {"out_request_no": "1", "brand_id": "1004"}});
+/// client.chain("v3/brand/partner/card-member/user-points/sync").post(&options)?;
+/// client["v3/brand/partner/card-member/user-points/sync"].post(&options)?;
+/// client.seg("v3").seg("brand").seg("partner").seg("cardMember").seg("userPoints").seg("sync").post(&options)?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<ClientInner>,
+    /// Interned nodes for `client["…"]`; never refers back to the client, so no cycle.
+    root: Arc<Nodes>,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field(
+                "base_uri",
+                &format_args!("{}{}", self.inner.base.origin, self.inner.base.prefix),
+            )
+            .field("middleware", &self.inner.stack)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    pub(crate) fn new(inner: ClientInner) -> Self {
+        Self {
+            inner: Arc::new(inner),
+            root: Arc::default(),
+        }
+    }
+
+    /// The node for a literal path (split on `/`, no case mangling; `{var}` templates allowed).
+    pub fn chain(&self, path: &str) -> Chain {
+        Chain::root(Arc::clone(&self.inner)).chain(path)
+    }
+
+    /// The node for one segment named the PHP way (`cardMember` → `card-member`, `_id_` → `{id}`).
+    pub fn seg(&self, segment: &str) -> Chain {
+        Chain::root(Arc::clone(&self.inner)).seg(segment)
+    }
+
+    /// The middleware names, outermost first.
+    pub fn middleware(&self) -> Vec<String> {
+        self.inner.stack.names().map(str::to_owned).collect()
+    }
+
+    /// Blocking request to `path` (a template) with `method`.
+    pub fn request(&self, method: Method, path: &str, options: impl Into<Options>) -> Result<Response> {
+        self.inner
+            .blocking(method, Arc::from(path.trim_start_matches('/')), options.into())
+    }
+
+    /// Async request to `path` (a template) with `method`; the future is `Send + 'static`.
+    pub fn request_async(
+        &self,
+        method: Method,
+        path: &str,
+        options: impl Into<Options>,
+    ) -> impl Future<Output = Result<Response>> + Send + 'static {
+        self.inner
+            .spawn(method, Arc::from(path.trim_start_matches('/')), options.into())
+    }
+}
+
+/// `client["v3/…"]`: an interned node. Only `&'static str` keys are accepted, so the intern
+/// table grows only with the paths written in the program, never with runtime data — put dynamic
+/// values in template variables (`client["v3/pay/transactions/id/{transaction_id}"]`).
+impl Index<&'static str> for Client {
+    type Output = Chain;
+
+    fn index(&self, path: &'static str) -> &Chain {
+        match self.root.get(path) {
+            Some(node) => node,
+            None => self.root.insert(path, Box::new(self.chain(path))),
+        }
+    }
+}

@@ -1,0 +1,155 @@
+//! `verifier`: every 2xx answer must carry a valid WeChat Pay signature.
+
+use std::fmt;
+use std::sync::Arc;
+
+use futures_util::future::{ready, BoxFuture};
+
+use super::{Middleware, Next};
+use crate::clock::{Clock, SystemClock};
+use crate::crypto::backend;
+use crate::crypto::hex;
+use crate::error::{Result, VerifyCheck, VerifyError};
+use crate::key_ring::KeyRing;
+use crate::request::{Endpoint, Request};
+use crate::response::Response;
+use crate::signed_headers::SignedHeaders;
+
+/// Checks a 2xx answer's signature.
+///
+/// The default is [`WechatpayVerifier`] over the configured keys. Replace it with
+/// [`Builder::verifier`](crate::Builder::verifier) (e.g. to ask a remote service); any
+/// `Fn(&Endpoint, &Response) -> Result<(), VerifyCheck>` is a verifier.
+pub trait Verifier: Send + Sync + 'static {
+    /// `Ok(())` if `response` (an answer from `endpoint`) is authentic.
+    fn verify<'a>(&'a self, endpoint: &'a Endpoint, response: &'a Response) -> BoxFuture<'a, Result<(), VerifyCheck>>;
+}
+
+impl<F> Verifier for F
+where
+    F: Fn(&Endpoint, &Response) -> Result<(), VerifyCheck> + Send + Sync + 'static,
+{
+    fn verify<'a>(&'a self, endpoint: &'a Endpoint, response: &'a Response) -> BoxFuture<'a, Result<(), VerifyCheck>> {
+        Box::pin(ready(self(endpoint, response)))
+    }
+}
+
+/// How an endpoint's answers are signed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Signing {
+    /// `TIMESTAMP\nNONCE\nBODY\n`.
+    Body,
+    /// Unsigned file downloads.
+    Unsigned,
+    /// Signed over `{"sha1":"<Wechatpay-Statement-Sha1>"}`; the body must hash to that header.
+    StatementSha1,
+}
+
+/// The endpoints whose answers are not signed over their body (DESIGN §3).
+fn signing_of(template: &str) -> Signing {
+    match template.trim_start_matches('/') {
+        "v3/billdownload/file"
+        | "v3/transferdownload/signfile"
+        | "v3/transferdownload/elecvoucherfile"
+        | "v3/merchant-service/images/{media_id}"
+        | "v3/global/merchant-service/images/{media_id}" => Signing::Unsigned,
+        "v3/statements" | "v3/global/statements" => Signing::StatementSha1,
+        _ => Signing::Body,
+    }
+}
+
+/// The standard verification: the four `Wechatpay-*` headers, the timestamp within 300 s, a
+/// known serial (platform certificate or `PUB_KEY_ID_…`), and the signature over
+/// `TIMESTAMP\nNONCE\nBODY\n`. Unsigned downloads pass; statements are checked over
+/// `{"sha1":…}` and their body's SHA-1 against `Wechatpay-Statement-Sha1`.
+#[derive(Clone)]
+pub struct WechatpayVerifier {
+    keys: KeyRing,
+    clock: Arc<dyn Clock>,
+}
+
+impl WechatpayVerifier {
+    /// Verifies against `keys` with the system clock.
+    pub fn new(keys: KeyRing) -> Self {
+        Self {
+            keys,
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    /// Replaces the clock (for tests and replays).
+    pub fn with_clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// The synchronous check.
+    pub fn check(&self, endpoint: &Endpoint, response: &Response) -> Result<(), VerifyCheck> {
+        let signing = signing_of(endpoint.template());
+        if signing == Signing::Unsigned {
+            return Ok(());
+        }
+        let body = response.bytes();
+        if response.status() == http::StatusCode::NO_CONTENT && !body.is_empty() {
+            return Err(VerifyCheck::UnexpectedBody(body.len()));
+        }
+        let signed = SignedHeaders::read(response.headers())?;
+        let now = self.clock.now();
+        match signing {
+            Signing::StatementSha1 => {
+                let expected = response
+                    .headers()
+                    .get("Wechatpay-Statement-Sha1")
+                    .and_then(|v| v.to_str().ok())
+                    .ok_or(VerifyCheck::MissingHeader("Wechatpay-Statement-Sha1"))?;
+                signed.verify(format!("{{\"sha1\":\"{expected}\"}}").as_bytes(), &self.keys, now)?;
+                let actual = hex::lower(&backend::sha1(body));
+                if !actual.eq_ignore_ascii_case(expected) {
+                    return Err(VerifyCheck::StatementDigest {
+                        expected: expected.to_owned(),
+                        actual,
+                    });
+                }
+                Ok(())
+            }
+            _ => signed.verify(body, &self.keys, now),
+        }
+    }
+}
+
+impl fmt::Debug for WechatpayVerifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WechatpayVerifier")
+            .field("keys", &self.keys)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Verifier for WechatpayVerifier {
+    fn verify<'a>(&'a self, endpoint: &'a Endpoint, response: &'a Response) -> BoxFuture<'a, Result<(), VerifyCheck>> {
+        Box::pin(ready(self.check(endpoint, response)))
+    }
+}
+
+/// The `verifier` layer: runs the [`Verifier`] on 2xx answers; a failure keeps the response.
+pub(super) struct VerifierLayer(pub(super) Arc<dyn Verifier>);
+
+impl Middleware for VerifierLayer {
+    fn handle<'a>(&'a self, request: Request, next: Next<'a>) -> BoxFuture<'a, Result<Response>> {
+        Box::pin(async move {
+            let endpoint = request
+                .extensions()
+                .get::<Endpoint>()
+                .cloned()
+                .unwrap_or_else(|| Endpoint::new(request.method().clone(), request.uri().path()));
+            let response = next.run(request).await?;
+            if !response.status().is_success() {
+                return Ok(response);
+            }
+            match self.0.verify(&endpoint, &response).await {
+                Ok(()) => Ok(response),
+                Err(check) => Err(VerifyError::new(check).with_response(response).into()),
+            }
+        })
+    }
+}

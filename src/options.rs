@@ -1,0 +1,214 @@
+//! Request options: the wechatpay-php options array as `serde_json::Value`, or a typed builder.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use serde_json::{Map, Value};
+
+use crate::error::{ConfigError, Result};
+use crate::query;
+use crate::template::json_type;
+
+/// Everything a verb takes besides the method and the path.
+///
+/// Build it from the PHP-shaped JSON object (the porting path: `=>` becomes `:`), from `()` for
+/// none, or with the typed builder. Keys:
+///
+/// | key | meaning |
+/// | --- | --- |
+/// | `json` | the body, serialized once; the bytes sent are the bytes signed |
+/// | `body` | a raw string body, sent and signed as is |
+/// | `query` | an object (RFC 3986 encoded, in its key order) or a pre-encoded string |
+/// | `headers` | extra headers, e.g. `Wechatpay-Serial` |
+/// | `timeout` | seconds for this request, fractions allowed (`0.5`); `0` means none |
+/// | anything else | a path-template variable, e.g. `"transaction_id"` for `{transaction_id}` |
+///
+/// A value of the wrong type is reported, naming the key, when the verb is called — before any I/O.
+///
+/// ```
+/// use serde_json::json;
+/// use wechatpay::Options;
+///
+/// let from_json: Options = json!({
+///     "transaction_id": "4200000001",
+///     "query": {"mchid": "1230000109"},
+///     "timeout": 0.5,
+/// }).into();
+/// let typed = Options::new().var("transaction_id", "4200000001").query("mchid", "1230000109").timeout_secs(0.5);
+/// assert_eq!(format!("{from_json:?}"), format!("{typed:?}"));
+///
+/// let bad: Options = json!({"headers": ["not", "an", "object"]}).into();
+/// assert!(bad.validate().unwrap_err().to_string().contains("headers"));
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub(crate) json: Option<Value>,
+    pub(crate) body: Option<Bytes>,
+    pub(crate) query: Option<String>,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) variables: Map<String, Value>,
+    pub(crate) timeout: Option<Duration>,
+    invalid: Option<ConfigError>,
+}
+
+impl Options {
+    /// No options.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The JSON body.
+    pub fn json(mut self, body: impl Into<Value>) -> Self {
+        self.json = Some(body.into());
+        self
+    }
+
+    /// A raw body, sent and signed byte for byte.
+    pub fn body(mut self, body: impl Into<Bytes>) -> Self {
+        self.body = Some(body.into());
+        self
+    }
+
+    /// Appends one query parameter (RFC 3986 encoded).
+    pub fn query(mut self, key: &str, value: impl Into<String>) -> Self {
+        let mut pair = String::new();
+        crate::template::encode(key, false, &mut pair);
+        pair.push('=');
+        crate::template::encode(&value.into(), false, &mut pair);
+        self.query = Some(match self.query.take() {
+            Some(q) if !q.is_empty() => format!("{q}&{pair}"),
+            _ => pair,
+        });
+        self
+    }
+
+    /// Adds a request header.
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// Sets a path-template variable.
+    pub fn var(mut self, name: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.variables.insert(name.into(), value.into());
+        self
+    }
+
+    /// This request's timeout.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// This request's timeout in seconds, as Guzzle's `timeout` option (`0` means none).
+    pub fn timeout_secs(self, seconds: f64) -> Self {
+        match seconds_to_duration("timeout", &Value::from(seconds)) {
+            Ok(d) => self.timeout(d),
+            Err(e) => self.with_error(e),
+        }
+    }
+
+    fn with_error(mut self, error: ConfigError) -> Self {
+        self.invalid.get_or_insert(error);
+        self
+    }
+
+    /// The first problem found while building these options, if any.
+    pub fn validate(&self) -> Result<()> {
+        match &self.invalid {
+            Some(e) => Err(e.clone().into()),
+            None if self.json.is_some() && self.body.is_some() => {
+                Err(ConfigError::new("body", "give either `json` or `body`, not both").into())
+            }
+            None => Ok(()),
+        }
+    }
+}
+
+fn seconds_to_duration(key: &str, value: &Value) -> Result<Duration, ConfigError> {
+    value
+        .as_f64()
+        .filter(|s| s.is_finite() && *s >= 0.0 && *s < 1e9)
+        .map(|s| {
+            if s == 0.0 {
+                Duration::MAX
+            } else {
+                Duration::from_secs_f64(s)
+            }
+        })
+        .ok_or_else(|| ConfigError::new(key, format!("must be a non-negative number of seconds, got {value}")))
+}
+
+fn string_like(key: &str, value: &Value) -> Result<String, ConfigError> {
+    match value {
+        Value::String(s) => Ok(s.clone()),
+        Value::Number(n) => Ok(n.to_string()),
+        other => Err(ConfigError::new(
+            key,
+            format!("must be a string, got {}", json_type(other)),
+        )),
+    }
+}
+
+impl From<()> for Options {
+    fn from(_: ()) -> Self {
+        Self::default()
+    }
+}
+
+impl From<&Value> for Options {
+    fn from(value: &Value) -> Self {
+        Self::from(value.clone())
+    }
+}
+
+impl From<Value> for Options {
+    fn from(value: Value) -> Self {
+        let map = match value {
+            Value::Null => return Self::default(),
+            Value::Object(map) => map,
+            other => {
+                return Self::default().with_error(ConfigError::new(
+                    "options",
+                    format!(
+                        "must be a JSON object (the PHP options array), got {}",
+                        json_type(&other)
+                    ),
+                ))
+            }
+        };
+        let mut options = Self::default();
+        for (key, value) in map {
+            let outcome = match key.as_str() {
+                "json" => {
+                    options.json = (!value.is_null()).then_some(value);
+                    Ok(())
+                }
+                "body" => string_like("body", &value).map(|b| options.body = Some(Bytes::from(b))),
+                "query" => query::build(&value).map(|q| options.query = Some(q)),
+                "headers" => match value {
+                    Value::Object(headers) => headers.iter().try_for_each(|(name, v)| {
+                        string_like(&format!("headers.{name}"), v).map(|v| options.headers.push((name.clone(), v)))
+                    }),
+                    other => Err(ConfigError::new(
+                        "headers",
+                        format!("must be an object of name → value, got {}", json_type(&other)),
+                    )),
+                },
+                "timeout" => seconds_to_duration("timeout", &value).map(|d| options.timeout = Some(d)),
+                "xml" | "security" | "nonceless" => Err(ConfigError::new(
+                    key.as_str(),
+                    "is an APIv2 option; this client speaks APIv3 (`v3/…` paths) only so far",
+                )),
+                _ => {
+                    options.variables.insert(key, value);
+                    Ok(())
+                }
+            };
+            if let Err(e) = outcome {
+                return options.with_error(e);
+            }
+        }
+        options
+    }
+}

@@ -1,0 +1,96 @@
+//! The I/O runtime every request runs on, whichever verb started it.
+//!
+//! Blocking and async verbs both spawn the same pipeline future here: blocking verbs wait for it
+//! on a channel, async verbs await its handle. Sockets, timers and pooled connections therefore
+//! all live on one runtime that outlives any caller's, so a client works from a plain `main`,
+//! inside a tokio runtime of either flavour, from `spawn_blocking`, from other executors, and
+//! across runtimes that come and go (as in tests), without "dispatch task is gone" errors.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::OnceLock;
+use std::task::{Context, Poll};
+
+use tokio::runtime::{Builder, Runtime};
+use tokio::task::JoinHandle;
+
+use crate::error::{ConfigError, Error, Result};
+
+static RUNTIME: OnceLock<std::result::Result<Runtime, String>> = OnceLock::new();
+
+/// The shared runtime, started on first use; never dropped (a runtime must not be dropped from
+/// async code, and a client may be dropped anywhere).
+pub(crate) fn get() -> Result<&'static Runtime> {
+    RUNTIME
+        .get_or_init(|| {
+            let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+            Builder::new_multi_thread()
+                .worker_threads(workers)
+                .thread_name("wechatpay-io")
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())
+        })
+        .as_ref()
+        .map_err(|e| {
+            Error::from(ConfigError::new(
+                "runtime",
+                format!("cannot start the I/O runtime: {e}"),
+            ))
+        })
+}
+
+/// Runs `future` on the shared runtime; the result is awaited, and dropping it cancels the work.
+pub(crate) fn spawn<T: Send + 'static>(future: impl Future<Output = Result<T>> + Send + 'static) -> Result<Spawned<T>> {
+    Ok(Spawned(get()?.spawn(future)))
+}
+
+/// Runs `future` on the shared runtime and blocks the calling thread until it finishes.
+///
+/// Safe from any thread, including a tokio worker: the calling thread only waits on a standard
+/// channel, it never enters a runtime.
+pub(crate) fn block_on<T: Send + 'static>(future: impl Future<Output = Result<T>> + Send + 'static) -> Result<T> {
+    let (tx, rx) = std::sync::mpsc::sync_channel(1);
+    let runtime = get()?;
+    let handle = runtime.spawn(future);
+    runtime.spawn(async move {
+        // The receiver waits until this sends; a failed send means the caller is gone.
+        let _ = tx.send(handle.await);
+    });
+    rx.recv().map_or_else(|_| Err(task_lost()), joined)
+}
+
+/// A finished task's result; a panic in user middleware is re-raised in the caller, where it
+/// belongs.
+fn joined<T>(result: std::result::Result<Result<T>, tokio::task::JoinError>) -> Result<T> {
+    match result {
+        Ok(result) => result,
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(_) => Err(task_lost()),
+    }
+}
+
+fn task_lost() -> Error {
+    ConfigError::new(
+        "runtime",
+        "the request task ended without an answer (the runtime shut down)",
+    )
+    .into()
+}
+
+/// A request running on the shared runtime; aborted when dropped unfinished.
+pub(crate) struct Spawned<T>(JoinHandle<Result<T>>);
+
+impl<T> Future for Spawned<T> {
+    type Output = Result<T>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T>> {
+        Pin::new(&mut self.0).poll(cx).map(joined)
+    }
+}
+
+impl<T> Drop for Spawned<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}

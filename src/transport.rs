@@ -1,0 +1,226 @@
+//! The HTTP transport: hyper 1.x through hyper-util's pooled client and hyper-rustls.
+//!
+//! HTTP/1.1 and HTTP/2 (ALPN), TLS with the crypto backend's rustls provider and webpki roots
+//! (native roots with the `native-roots` feature), an optional HTTP(S) proxy reached by CONNECT,
+//! a connect timeout, and pooled connections that idle out before WeChat Pay's 8 s keep-alive
+//! closes them (a stale pooled connection is the classic "connection reset" of other SDKs).
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::Uri;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper_rustls::{HttpsConnector, MaybeHttpsStream};
+use hyper_util::client::legacy::connect::proxy::Tunnel;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use tokio::net::TcpStream;
+
+use crate::error::{ConfigError, Error, Result, TransportError, TransportKind};
+use crate::request::Request;
+use crate::response::Response;
+
+/// WeChat Pay closes idle keep-alive connections after 8 s; ours are dropped well before.
+pub(crate) const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Which HTTP versions the client may speak.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum HttpVersions {
+    /// HTTP/2 where the server offers it (ALPN), else HTTP/1.1. The default.
+    #[default]
+    Any,
+    /// HTTP/1.1 only.
+    Http1Only,
+    /// HTTP/2 only (ALPN on `https://`, prior knowledge on `http://`).
+    Http2Only,
+}
+
+/// Transport settings, from the [`Builder`](crate::Builder).
+#[derive(Debug, Clone)]
+pub(crate) struct TransportConfig {
+    pub(crate) connect_timeout: Duration,
+    pub(crate) versions: HttpVersions,
+    pub(crate) proxy: Option<(Uri, Option<http::HeaderValue>)>,
+    pub(crate) max_body: usize,
+}
+
+type Stream = MaybeHttpsStream<TokioIo<TcpStream>>;
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Direct or through a proxy tunnel: one connector type for the pooled client.
+#[derive(Clone)]
+enum Connector {
+    Direct(HttpsConnector<HttpConnector>),
+    Proxied(HttpsConnector<Tunnel<HttpConnector>>),
+}
+
+impl tower_service::Service<Uri> for Connector {
+    type Response = Stream;
+    type Error = BoxError;
+    type Future = Pin<Box<dyn Future<Output = std::result::Result<Stream, BoxError>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<std::result::Result<(), BoxError>> {
+        match self {
+            Connector::Direct(c) => c.poll_ready(cx),
+            Connector::Proxied(c) => c.poll_ready(cx),
+        }
+    }
+
+    fn call(&mut self, uri: Uri) -> Self::Future {
+        match self {
+            Connector::Direct(c) => Box::pin(c.call(uri)),
+            Connector::Proxied(c) => Box::pin(c.call(uri)),
+        }
+    }
+}
+
+/// The pooled HTTP client. Cheap to clone; clones share the pool.
+#[derive(Clone)]
+pub(crate) struct Transport {
+    client: Client<Connector, Full<Bytes>>,
+    max_body: usize,
+    connect_timeout: Duration,
+}
+
+fn tls_config() -> Result<rustls::ClientConfig> {
+    #[cfg(feature = "aws-lc-rs")]
+    let provider = rustls::crypto::aws_lc_rs::default_provider();
+    #[cfg(all(feature = "ring", not(feature = "aws-lc-rs")))]
+    let provider = rustls::crypto::ring::default_provider();
+    let builder = rustls::ClientConfig::builder_with_provider(Arc::new(provider))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| ConfigError::new("tls", e.to_string()))?;
+    #[cfg(feature = "native-roots")]
+    let builder = {
+        use hyper_rustls::ConfigBuilderExt;
+        builder
+            .with_native_roots()
+            .map_err(|e| ConfigError::new("tls", format!("cannot load the system's root certificates: {e}")))?
+    };
+    #[cfg(not(feature = "native-roots"))]
+    let builder = builder.with_root_certificates(rustls::RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    });
+    Ok(builder.with_no_client_auth())
+}
+
+fn https<C>(tls: rustls::ClientConfig, versions: HttpVersions, inner: C) -> HttpsConnector<C> {
+    let builder = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(tls)
+        .https_or_http();
+    match versions {
+        HttpVersions::Any => builder.enable_http1().enable_http2().wrap_connector(inner),
+        HttpVersions::Http1Only => builder.enable_http1().wrap_connector(inner),
+        HttpVersions::Http2Only => builder.enable_http2().wrap_connector(inner),
+    }
+}
+
+impl Transport {
+    /// Builds the pooled client. Must run inside the shared runtime (the pool spawns tasks).
+    pub(crate) fn new(config: &TransportConfig) -> Result<Self> {
+        let mut tcp = HttpConnector::new();
+        tcp.enforce_http(false);
+        tcp.set_nodelay(true);
+        tcp.set_connect_timeout(Some(config.connect_timeout));
+        let tls = tls_config()?;
+        let connector = match &config.proxy {
+            None => Connector::Direct(https(tls, config.versions, tcp)),
+            Some((proxy, auth)) => {
+                let tunnel = Tunnel::new(proxy.clone(), tcp);
+                let tunnel = match auth {
+                    Some(auth) => tunnel.with_auth(auth.clone()),
+                    None => tunnel,
+                };
+                Connector::Proxied(https(tls, config.versions, tunnel))
+            }
+        };
+        let mut builder = Client::builder(TokioExecutor::new());
+        builder
+            .pool_idle_timeout(POOL_IDLE_TIMEOUT)
+            .pool_timer(TokioTimer::new())
+            .timer(TokioTimer::new())
+            .http2_only(config.versions == HttpVersions::Http2Only);
+        Ok(Self {
+            client: builder.build(connector),
+            max_body: config.max_body,
+            connect_timeout: config.connect_timeout,
+        })
+    }
+
+    /// Sends the request and reads the whole body, up to the cap.
+    pub(crate) async fn send(&self, request: Request) -> Result<Response> {
+        let (parts, body) = request.into_parts();
+        let request = http::Request::from_parts(parts, Full::new(body));
+        let response = self
+            .client
+            .request(request)
+            .await
+            .map_err(|e| request_error(e, self.connect_timeout))?;
+        let (parts, body) = response.into_parts();
+        let body = Limited::new(body, self.max_body)
+            .collect()
+            .await
+            .map_err(|e| {
+                if e.is::<http_body_util::LengthLimitError>() {
+                    Error::from(TransportError::new(
+                        TransportKind::BodyTooLarge,
+                        format!(
+                            "the response body is larger than the {} byte cap (Builder::max_response_size)",
+                            self.max_body
+                        ),
+                        Some(e),
+                    ))
+                } else {
+                    Error::from(TransportError::new(
+                        TransportKind::Io,
+                        format!("reading the response body failed: {e}"),
+                        Some(e),
+                    ))
+                }
+            })?
+            .to_bytes();
+        Ok(Response::new(parts.status, parts.headers, body))
+    }
+}
+
+/// Connect failures (including a connect timeout) and mid-request failures, told apart.
+fn request_error(e: hyper_util::client::legacy::Error, connect_timeout: Duration) -> Error {
+    let timed_out = {
+        let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+        let mut found = false;
+        while let Some(err) = source {
+            if let Some(io) = err.downcast_ref::<std::io::Error>() {
+                found |= io.kind() == std::io::ErrorKind::TimedOut;
+            }
+            found |= err.to_string().contains("timed out");
+            source = err.source();
+        }
+        found
+    };
+    let connect = e.is_connect();
+    let detail = {
+        let mut text = e.to_string();
+        let mut source = std::error::Error::source(&e);
+        while let Some(err) = source {
+            text.push_str(": ");
+            text.push_str(&err.to_string());
+            source = err.source();
+        }
+        text
+    };
+    if connect && timed_out {
+        return Error::Timeout(connect_timeout);
+    }
+    let kind = if connect {
+        TransportKind::Connect
+    } else {
+        TransportKind::Io
+    };
+    TransportError::new(kind, detail, Some(Box::new(e))).into()
+}
