@@ -368,10 +368,14 @@ pub enum VerifyCheck {
     /// A `Wechatpay-*` header is absent or empty.
     #[error("header {0} is missing")]
     MissingHeader(&'static str),
-    /// WeChat Pay's signature-probe traffic: its signature is meant not to verify.
+    /// A `Wechatpay-*` header's value is not visible ASCII text.
+    #[error("header {0} is not visible ASCII text")]
+    InvalidHeader(&'static str),
+    /// WeChat Pay's signature-probe traffic: its signature is meant not to verify. Reported only
+    /// for messages whose timestamp and serial passed.
     #[error("signature-probe message (Wechatpay-Signature starts with WECHATPAY/SIGNTEST/)")]
     SignatureProbe,
-    /// `Wechatpay-Timestamp` is not a whole number of seconds.
+    /// `Wechatpay-Timestamp` is not a whole number of seconds (the value, cut to 64 characters).
     #[error("Wechatpay-Timestamp `{0}` is not a Unix timestamp")]
     InvalidTimestamp(String),
     /// `Wechatpay-Timestamp` is too far from the local clock.
@@ -386,7 +390,8 @@ pub enum VerifyCheck {
         /// The largest difference accepted.
         tolerance: u64,
     },
-    /// `Wechatpay-Serial` names no configured platform certificate or public key.
+    /// `Wechatpay-Serial` names no configured platform certificate or public key (the value, cut
+    /// to 64 characters).
     #[error("Wechatpay-Serial {0} is not a configured platform certificate serial or PUB_KEY_ID")]
     UnknownSerial(String),
     /// The signature does not verify over `TIMESTAMP\nNONCE\nBODY\n`.
@@ -422,6 +427,21 @@ impl DecodeError {
         Self {
             what,
             source: Box::new(source),
+        }
+    }
+
+    /// Keeps only where and what kind of JSON error happened: serde's message may quote values,
+    /// and decrypted notification values (openids, bank accounts) must not reach logs.
+    pub(crate) fn json_redacted(what: &'static str, source: serde_json::Error) -> Self {
+        let summary = format!(
+            "{:?} error at line {}, column {} (value details withheld)",
+            source.classify(),
+            source.line(),
+            source.column()
+        );
+        Self {
+            what,
+            source: summary.into(),
         }
     }
 

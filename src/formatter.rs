@@ -29,6 +29,8 @@ pub struct Formatter;
 impl Formatter {
     /// The nonce length WeChat Pay expects.
     pub const NONCE_SIZE: usize = 32;
+    /// The longest nonce [`nonce`](Self::nonce) makes (1 MiB).
+    pub const MAX_NONCE_SIZE: usize = 1 << 20;
 
     /// `size` random characters from `[0-9A-Za-z]`, drawn from the OS CSPRNG without modulo bias.
     /// A `size` of 0 is an error, as in PHP.
@@ -40,8 +42,12 @@ impl Formatter {
     /// # Ok::<(), wechatpay::Error>(())
     /// ```
     pub fn nonce(size: usize) -> Result<String> {
-        if size == 0 {
-            return Err(ConfigError::new("nonce size", "must be at least 1").into());
+        if size == 0 || size > Self::MAX_NONCE_SIZE {
+            return Err(ConfigError::new(
+                "nonce size",
+                format!("must be from 1 to {}, got {size}", Self::MAX_NONCE_SIZE),
+            )
+            .into());
         }
         let mut out = String::with_capacity(size);
         let mut pool = [0u8; 64];
@@ -111,8 +117,10 @@ impl Formatter {
         entries.into_iter().collect()
     }
 
-    /// `k=v&k=v` in the map's order, skipping `sign`, nulls and empty strings (APIv2's string to
-    /// sign). Booleans are `1`/empty as PHP prints them; arrays and objects are compact JSON.
+    /// `k=v&k=v` in the map's order (insertion order, as a PHP array; [`ksort`](Self::ksort)
+    /// first for APIv2), skipping `sign`, nulls and empty strings (APIv2's string to sign).
+    /// Booleans are `1`/empty and whole floats print without `.0`, as PHP prints them; arrays and
+    /// objects are compact JSON.
     ///
     /// ```
     /// use serde_json::json;
@@ -132,7 +140,13 @@ impl Formatter {
                 Value::String(s) => s.clone(),
                 Value::Bool(true) => "1".into(),
                 Value::Bool(false) => String::new(),
-                Value::Number(n) => n.to_string(),
+                Value::Number(n) => match (n.as_i64(), n.as_u64(), n.as_f64()) {
+                    (Some(i), _, _) => i.to_string(),
+                    (_, Some(u), _) => u.to_string(),
+                    // Rust's shortest round-trip float form: `1` for 1.0, `1.5`, `0.1`, like PHP's.
+                    (_, _, Some(f)) => f.to_string(),
+                    _ => n.to_string(),
+                },
                 Value::Array(_) | Value::Object(_) => value.to_string(),
             };
             if !out.is_empty() {
@@ -157,6 +171,7 @@ mod tests {
         }
         assert_ne!(Formatter::nonce(32).unwrap(), Formatter::nonce(32).unwrap());
         assert!(Formatter::nonce(0).unwrap_err().is_config());
+        assert!(Formatter::nonce(usize::MAX).unwrap_err().is_config());
     }
 
     #[test]
@@ -187,8 +202,10 @@ mod tests {
 
     #[test]
     fn query_string_like_prints_values_as_php() {
-        let map: Map<String, Value> = serde_json::from_str(r#"{"t":true,"f":false,"o":{"x":1},"n":1.5}"#).unwrap();
+        let map: Map<String, Value> =
+            serde_json::from_str(r#"{"t":true,"f":false,"o":{"x":1},"n":1.5,"w":2.0,"i":-3}"#).unwrap();
+        assert_eq!(Formatter::query_string_like(&map), "t=1&f=&o={\"x\":1}&n=1.5&w=2&i=-3");
         let map = Formatter::ksort(map);
-        assert_eq!(Formatter::query_string_like(&map), "f=&n=1.5&o={\"x\":1}&t=1");
+        assert_eq!(Formatter::query_string_like(&map), "f=&i=-3&n=1.5&o={\"x\":1}&t=1&w=2");
     }
 }

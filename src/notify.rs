@@ -10,7 +10,7 @@ use zeroize::Zeroizing;
 
 use crate::clock::{Clock, SystemClock};
 use crate::crypto::AesGcm;
-use crate::error::{ConfigError, CryptoError, DecodeError, Error, Result};
+use crate::error::{ConfigError, CryptoError, DecodeError, Result};
 use crate::key_ring::KeyRing;
 use crate::signed_headers::{Headers, SignedHeaders};
 
@@ -112,8 +112,8 @@ impl NotificationVerifier {
             &resource.nonce,
             &resource.associated_data,
         )?);
-        let decoded = serde_json::from_slice(&plaintext)
-            .map_err(|e| Error::from(DecodeError::json("notification resource", e)))?;
+        let decoded =
+            serde_json::from_slice(&plaintext).map_err(|e| DecodeError::json_redacted("notification resource", e))?;
         Ok(Notification {
             id: envelope.id,
             create_time: envelope.create_time,

@@ -164,6 +164,23 @@ fn aes_gcm_rejects_bad_sizes_and_tampering() {
             actual: 10
         }
     );
+    // Named even when the ciphertext is too short to hold a tag.
+    assert_eq!(
+        crypto_error(AesGcm::decrypt("AAAA", key, "short", "")),
+        CryptoError::NonceLength {
+            algorithm: "AEAD_AES_256_GCM",
+            expected: 12,
+            actual: 5
+        }
+    );
+    assert_eq!(
+        crypto_error(AesGcm::encrypt("p", key, "0123456789abc", "")),
+        CryptoError::NonceLength {
+            algorithm: "AEAD_AES_256_GCM",
+            expected: 12,
+            actual: 13
+        }
+    );
     let decrypt_failed = CryptoError::Decrypt {
         algorithm: "AEAD_AES_256_GCM",
     };

@@ -50,6 +50,27 @@ fn pem_with_crlf_and_preamble_loads() {
 }
 
 #[test]
+fn combined_key_and_certificate_file_gives_each_loader_its_part() {
+    let combined = text("keys/merchant_combined.pem");
+    let private = Rsa::from_private(&combined).unwrap();
+    let public = Rsa::from_public(&combined).unwrap();
+    assert_eq!(private.public_key(), &public);
+    assert_eq!(
+        PemUtil::load_certificate_from_string(&combined).unwrap().serial_no(),
+        text("keys/merchant_cert.serial").trim()
+    );
+}
+
+#[test]
+fn keys_over_4096_bits_load_and_verify_on_both_backends() {
+    let public = Rsa::from_public(text("keys/rsa5120_public.pem")).unwrap();
+    assert_eq!(public.bits(), 5120);
+    let signature = text("vectors/message.rsa5120.sig.b64");
+    assert!(Rsa::verify(text("vectors/message.txt"), &signature, &public).unwrap());
+    assert!(Rsa::encrypt("13900000000", &public).is_ok());
+}
+
+#[test]
 fn public_key_forms_all_load_the_same_key() {
     let reference = Rsa::from_public(text("keys/platform_public_spki.pem")).unwrap();
     let loaded = [
@@ -90,6 +111,7 @@ fn non_rsa_keys_are_named() {
         ("keys/ec_pkcs8.pem", "EC"),
         ("keys/ec_sec1.pem", "EC"),
         ("keys/ed25519.pem", "Ed25519"),
+        ("keys/sm2.pem", "SM2"),
     ] {
         match key_error(Rsa::from_private(text(fixture))) {
             KeyError::NotRsa { algorithm } => assert!(algorithm.contains(name), "{fixture}: {algorithm}"),
@@ -187,17 +209,21 @@ fn truncated_or_corrupt_base64_is_named() {
         key_error(Rsa::from_private(&pem[..pem.len() / 2])),
         KeyError::Pem { .. }
     ));
-    // Every cut of a DER key file errors, never panics.
+    // Every cut of a DER key errors with a DER error, never panics.
     let der = common::bytes("keys/merchant_pkcs8.der");
-    let dir = tempfile::tempdir().unwrap();
-    for cut in (0..der.len()).step_by(97) {
-        let file = dir.path().join("cut.der");
-        std::fs::write(&file, &der[..cut]).unwrap();
+    for cut in 0..der.len() {
         assert!(
-            Rsa::from_private(format!("file://{}", file.display())).is_err(),
+            matches!(
+                wechatpay::PrivateKey::from_pkcs8_der(&der[..cut]),
+                Err(Error::Key(KeyError::Der { .. }))
+            ),
             "cut at {cut}"
         );
     }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("cut.der");
+    std::fs::write(&file, &der[..der.len() / 2]).unwrap();
+    assert!(Rsa::from_private(format!("file://{}", file.display())).is_err());
 }
 
 #[test]
@@ -215,6 +241,10 @@ fn wrong_file_path_names_the_path() {
         key_error(PemUtil::load_certificate("/nonexistent/cert.pem")),
         KeyError::File { .. }
     ));
+    // file:// works for certificates as for keys.
+    let by_uri = PemUtil::load_certificate(file_uri("keys/platform_cert.pem")).unwrap();
+    let from_string = PemUtil::load_certificate_from_string(file_uri("keys/platform_cert.pem")).unwrap();
+    assert_eq!(by_uri.der(), from_string.der());
 }
 
 #[test]
@@ -288,18 +318,32 @@ fn certificate_serial_and_validity_match_openssl() {
         platform.public_key(),
         &Rsa::from_public(text("keys/platform_public_spki.pem")).unwrap()
     );
-    // notBefore/notAfter as OpenSSL printed them ("Nov 27 01:43:23 2026 GMT").
+    // notBefore/notAfter exactly as OpenSSL printed them ("Nov 27 01:43:23 2026 GMT").
     let dates = text("keys/platform_cert.dates");
-    let year_of = |prefix: &str| -> u64 {
-        let line = dates.lines().find(|l| l.starts_with(prefix)).unwrap();
-        line.split_whitespace().rev().nth(1).unwrap().parse().unwrap()
+    let openssl_time = |prefix: &str| -> std::time::SystemTime {
+        let line = dates.lines().find_map(|l| l.strip_prefix(prefix)).unwrap();
+        let parts: Vec<&str> = line.split_whitespace().collect();
+        let months = [
+            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+        ];
+        let month = months.iter().position(|m| *m == parts[0]).unwrap() as i64 + 1;
+        let (day, year): (i64, i64) = (parts[1].parse().unwrap(), parts[3].parse().unwrap());
+        let hms: Vec<i64> = parts[2].split(':').map(|x| x.parse().unwrap()).collect();
+        // Days from the civil date (Howard Hinnant's algorithm).
+        let (y, m) = if month <= 2 {
+            (year - 1, month + 9)
+        } else {
+            (year, month - 3)
+        };
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let doy = (153 * m + 2) / 5 + day - 1;
+        let days = era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468;
+        let secs = days * 86_400 + hms[0] * 3600 + hms[1] * 60 + hms[2];
+        std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs as u64)
     };
-    let year = |t: std::time::SystemTime| {
-        let secs = t.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
-        1970 + (secs as f64 / 31_556_952.0) as u64
-    };
-    assert_eq!(year(platform.not_before()), year_of("notBefore"));
-    assert_eq!(year(platform.not_after()), year_of("notAfter"));
+    assert_eq!(platform.not_before(), openssl_time("notBefore="));
+    assert_eq!(platform.not_after(), openssl_time("notAfter="));
     assert!(platform.is_valid_at(platform.not_before()));
     assert!(!platform.is_valid_at(platform.not_after() + std::time::Duration::from_secs(1)));
     let reparsed = PemUtil::load_certificate_from_string(platform.to_pem()).unwrap();

@@ -144,6 +144,15 @@ fn refund_notification_decrypts_into_a_typed_struct() {
     }
     let err = verifier.verify_as::<NotARefund, _>(&n.headers, &n.body).unwrap_err();
     assert!(err.is_decode(), "{err}");
+    // A field of the wrong type: serde would quote the (personal) value; our error does not.
+    #[derive(Debug, Deserialize)]
+    struct WrongType {
+        #[allow(dead_code)]
+        user_received_account: u64,
+    }
+    let err = verifier.verify_as::<WrongType, _>(&n.headers, &n.body).unwrap_err();
+    let text = format!("{err} {err:?} {:?}", std::error::Error::source(&err));
+    assert!(err.is_decode() && !text.contains("招商银行"), "{text}");
 }
 
 #[test]
@@ -183,6 +192,38 @@ fn signature_probe_is_its_own_kind() {
     let err = verifier_at(n.timestamp).verify(&n.headers, &n.body).unwrap_err();
     assert!(err.verify().unwrap().is_signature_probe());
     assert_eq!(check_of(Err::<(), _>(err)), VerifyCheck::SignatureProbe);
+}
+
+#[test]
+fn a_forged_probe_with_a_stale_timestamp_or_unknown_serial_is_not_called_a_probe() {
+    let mut n = Fixture::load("transaction");
+    n.set("Wechatpay-Signature", "WECHATPAY/SIGNTEST/aGVsbG8=");
+    assert!(matches!(
+        check_of(verifier_at(n.timestamp + 3600).verify(&n.headers, &n.body)),
+        VerifyCheck::TimestampSkew { .. }
+    ));
+    n.set("Wechatpay-Serial", "bogus");
+    assert_eq!(
+        check_of(verifier_at(n.timestamp).verify(&n.headers, &n.body)),
+        VerifyCheck::UnknownSerial("bogus".into())
+    );
+}
+
+#[test]
+fn unreadable_or_huge_header_values_are_named_and_cut() {
+    let n = Fixture::load("transaction");
+    let mut map = n.header_map();
+    map.insert("Wechatpay-Nonce", http::HeaderValue::from_bytes(b"caf\xe9").unwrap());
+    assert_eq!(
+        check_of(verifier_at(n.timestamp).verify(&map, &n.body)),
+        VerifyCheck::InvalidHeader("Wechatpay-Nonce")
+    );
+    let mut n = Fixture::load("transaction");
+    n.set("Wechatpay-Serial", &"S".repeat(10_000));
+    match check_of(verifier_at(n.timestamp).verify(&n.headers, &n.body)) {
+        VerifyCheck::UnknownSerial(serial) => assert_eq!(serial.chars().count(), 65, "64 characters and an ellipsis"),
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]

@@ -78,7 +78,11 @@ fn openssl_oaep_ciphertexts_decrypt_with_us() {
 fn fresh_signatures_are_byte_identical_to_openssl() {
     let private = Rsa::from_private(text("keys/merchant_pkcs8.pem")).unwrap();
     for size in [0, 1, 100, 5000] {
-        let body = Formatter::nonce(size.max(1)).unwrap();
+        let body = if size == 0 {
+            String::new()
+        } else {
+            Formatter::nonce(size).unwrap()
+        };
         let message = Formatter::request("POST", "/v3/pay/transactions/jsapi", 1_700_000_000, "N", &body);
         let theirs = openssl(
             &["dgst", "-sha256", "-sign", &fixture("keys/merchant_pkcs8.pem")],

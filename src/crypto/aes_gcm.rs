@@ -78,6 +78,14 @@ impl AesGcm {
             }
             .into());
         }
+        if nonce.len() != Self::NONCE_LENGTH {
+            return Err(CryptoError::NonceLength {
+                algorithm: "AEAD_AES_256_GCM",
+                expected: Self::NONCE_LENGTH,
+                actual: nonce.len(),
+            }
+            .into());
+        }
         if sealed.len() < Self::TAG_LENGTH {
             return Err(CryptoError::Decrypt {
                 algorithm: "AEAD_AES_256_GCM",

@@ -148,14 +148,22 @@ impl PemUtil {
         super::Rsa::from_private(content)
     }
 
-    /// Loads an X.509 certificate (PEM or DER) from a file.
+    /// Loads an X.509 certificate (PEM or DER) from a file path, with or without `file://`.
     pub fn load_certificate(path: impl AsRef<Path>) -> Result<Certificate> {
-        Certificate::from_bytes(&*key_input::read_file(path.as_ref())?)
+        let text = path.as_ref().to_string_lossy();
+        let path = text
+            .strip_prefix("file://")
+            .map_or_else(|| path.as_ref().to_owned(), Into::into);
+        Certificate::from_bytes(&*key_input::read_file(&path)?)
     }
 
-    /// Loads an X.509 certificate from PEM text.
+    /// Loads an X.509 certificate from PEM text (or a `file://` URI, as OpenSSL allows).
     pub fn load_certificate_from_string(content: impl AsRef<str>) -> Result<Certificate> {
-        Certificate::from_bytes(content.as_ref())
+        let content = content.as_ref();
+        if content.trim_start().starts_with("file://") {
+            return Self::load_certificate(content.trim());
+        }
+        Certificate::from_bytes(content)
     }
 
     /// The certificate's serial number as uppercase hex (`openssl x509 -serial`).

@@ -137,8 +137,16 @@ fn public_from_bytes(bytes: &[u8]) -> Result<RsaPublicDer, KeyError> {
     }
 }
 
+fn is_public_label(label: &str) -> bool {
+    matches!(
+        label,
+        "PUBLIC KEY" | "RSA PUBLIC KEY" | "CERTIFICATE" | "X509 CERTIFICATE"
+    )
+}
+
 fn public_from_pem(blocks: &[PemBlock]) -> Result<RsaPublicDer, KeyError> {
-    let block = &blocks[0];
+    // A combined file (key + certificate) is fine: use the public part, as OpenSSL does.
+    let block = blocks.iter().find(|b| is_public_label(&b.label)).unwrap_or(&blocks[0]);
     match block.label.as_str() {
         "PUBLIC KEY" => rsa_der::public_from_spki(&block.der),
         "RSA PUBLIC KEY" => rsa_der::public_from_pkcs1(&block.der),

@@ -31,7 +31,7 @@ struct Inner {
 
 impl PublicKey {
     pub(crate) fn from_der(der: RsaPublicDer) -> Result<Self> {
-        let encryptor = OaepEncryptor::from_spki(&der.spki)?;
+        let encryptor = OaepEncryptor::new(&der)?;
         Ok(Self(Arc::new(Inner { der, encryptor })))
     }
 

@@ -46,14 +46,23 @@ fn algorithm_name(oid: &der::asn1::ObjectIdentifier) -> String {
     format!("{name}, OID {oid}")
 }
 
-fn require_rsa(oid: &der::asn1::ObjectIdentifier) -> Result<(), KeyError> {
-    if *oid == pkcs1::ALGORITHM_OID {
-        Ok(())
-    } else {
-        Err(KeyError::NotRsa {
-            algorithm: algorithm_name(oid),
-        })
+/// SM2 keys are id-ecPublicKey on the curve sm2p256v1 (OID 1.2.156.10197.1.301).
+const SM2_CURVE: &str = "1.2.156.10197.1.301";
+
+fn require_rsa(algorithm: &spki::AlgorithmIdentifierRef<'_>) -> Result<(), KeyError> {
+    if algorithm.oid == pkcs1::ALGORITHM_OID {
+        return Ok(());
     }
+    let curve = algorithm
+        .parameters
+        .and_then(|p| p.decode_as::<der::asn1::ObjectIdentifier>().ok())
+        .map(|oid| oid.to_string());
+    let name = match curve.as_deref() {
+        Some(SM2_CURVE) => format!("SM2 (curve {SM2_CURVE})"),
+        Some(curve) => format!("{}, curve {curve}", algorithm_name(&algorithm.oid)),
+        None => algorithm_name(&algorithm.oid),
+    };
+    Err(KeyError::NotRsa { algorithm: name })
 }
 
 fn bits_of(modulus: pkcs1::UintRef<'_>) -> usize {
@@ -84,7 +93,7 @@ pub(crate) fn public_from_pkcs1(der: &[u8]) -> Result<RsaPublicDer, KeyError> {
 /// From an X.509 `SubjectPublicKeyInfo` holding an RSA key.
 pub(crate) fn public_from_spki(der: &[u8]) -> Result<RsaPublicDer, KeyError> {
     let info = spki::SubjectPublicKeyInfoRef::from_der(der).map_err(der_error("SubjectPublicKeyInfo"))?;
-    require_rsa(&info.algorithm.oid)?;
+    require_rsa(&info.algorithm)?;
     let pkcs1 = info.subject_public_key.as_bytes().ok_or_else(|| KeyError::Der {
         what: "SubjectPublicKeyInfo",
         detail: "the key bit string has unused bits".into(),
@@ -116,7 +125,7 @@ pub(crate) fn private_from_pkcs1(der: &[u8]) -> Result<RsaPrivateDer, KeyError> 
 /// From an unencrypted PKCS#8 `PrivateKeyInfo` holding an RSA key.
 pub(crate) fn private_from_pkcs8(der: &[u8]) -> Result<RsaPrivateDer, KeyError> {
     let info = pkcs8::PrivateKeyInfo::from_der(der).map_err(der_error("PKCS#8 PrivateKeyInfo"))?;
-    require_rsa(&info.algorithm.oid)?;
+    require_rsa(&info.algorithm)?;
     private_from_pkcs1(info.private_key)
 }
 

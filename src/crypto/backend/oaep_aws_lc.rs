@@ -4,6 +4,7 @@ use aws_lc_rs::rsa::{
     OaepPrivateDecryptingKey, OaepPublicEncryptingKey, PrivateDecryptingKey, PublicEncryptingKey, OAEP_SHA1_MGF1SHA1,
 };
 
+use crate::crypto::rsa_der::RsaPublicDer;
 use crate::error::{CryptoError, KeyError};
 
 fn rejected(e: impl std::fmt::Display) -> KeyError {
@@ -14,8 +15,8 @@ fn rejected(e: impl std::fmt::Display) -> KeyError {
 pub(crate) struct OaepEncryptor(OaepPublicEncryptingKey);
 
 impl OaepEncryptor {
-    pub(crate) fn from_spki(spki_der: &[u8]) -> Result<Self, KeyError> {
-        let key = PublicEncryptingKey::from_der(spki_der).map_err(rejected)?;
+    pub(crate) fn new(der: &RsaPublicDer) -> Result<Self, KeyError> {
+        let key = PublicEncryptingKey::from_der(&der.spki).map_err(rejected)?;
         OaepPublicEncryptingKey::new(key).map(Self).map_err(rejected)
     }
 

@@ -4,11 +4,16 @@
 //! (RUSTSEC-2023-0071), so a service that decrypts attacker-chosen ciphertexts on a shared host
 //! should prefer the `aws-lc-rs` feature.
 
+use der::Decode;
 use pkcs8::DecodePrivateKey;
-use rsa::{pkcs1::DecodeRsaPublicKey, rand_core::OsRng, Oaep, RsaPrivateKey, RsaPublicKey};
-use spki::DecodePublicKey;
+use rsa::{rand_core::OsRng, BigUint, Oaep, RsaPrivateKey, RsaPublicKey};
 
+use crate::crypto::rsa_der::RsaPublicDer;
 use crate::error::{CryptoError, KeyError};
+
+/// The `rsa` crate refuses keys over 4096 bits by default; WeChat Pay verification accepts up to
+/// 8192 on both backends, so allow the same here.
+const MAX_BITS: usize = 8192;
 
 fn rejected(e: impl std::fmt::Display) -> KeyError {
     KeyError::Rejected { detail: e.to_string() }
@@ -22,11 +27,15 @@ fn oaep() -> Oaep {
 pub(crate) struct OaepEncryptor(RsaPublicKey);
 
 impl OaepEncryptor {
-    pub(crate) fn from_spki(spki_der: &[u8]) -> Result<Self, KeyError> {
-        RsaPublicKey::from_public_key_der(spki_der)
-            .or_else(|_| RsaPublicKey::from_pkcs1_der(spki_der))
-            .map(Self)
-            .map_err(rejected)
+    pub(crate) fn new(der: &RsaPublicDer) -> Result<Self, KeyError> {
+        let key = pkcs1::RsaPublicKey::from_der(&der.pkcs1).map_err(rejected)?;
+        RsaPublicKey::new_with_max_size(
+            BigUint::from_bytes_be(key.modulus.as_bytes()),
+            BigUint::from_bytes_be(key.public_exponent.as_bytes()),
+            MAX_BITS,
+        )
+        .map(Self)
+        .map_err(rejected)
     }
 
     pub(crate) fn encrypt(&self, plaintext: &[u8]) -> Result<Vec<u8>, CryptoError> {
