@@ -1,6 +1,7 @@
 //! Fixture access shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod proxy;
 pub mod server;
 
 use std::path::PathBuf;

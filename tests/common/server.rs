@@ -22,6 +22,7 @@ pub const MCHID: &str = "1900000109";
 /// A request as the server received it.
 #[derive(Debug, Clone)]
 pub struct Recorded {
+    pub version: http::Version,
     pub method: String,
     pub target: String,
     pub headers: HeaderMap,
@@ -159,6 +160,7 @@ impl TestServer {
                                 let (parts, body) = request.into_parts();
                                 let body = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
                                 let request = Recorded {
+                                    version: parts.version,
                                     method: parts.method.to_string(),
                                     target: parts.uri.path_and_query().map(|p| p.to_string()).unwrap_or_default(),
                                     headers: parts.headers,
