@@ -1,4 +1,4 @@
-//! # wechatpay — the WeChat Pay (微信支付) merchant API toolkit for Rust
+//! # wechatpay — the WeChat Pay (微信支付) merchant API client for Rust
 //!
 //! The same shape as the PHP SDK `wechatpay-php`, so PHP code ports line by line: `Rsa`,
 //! `AesGcm`, `AesEcb`, `Hash`, `Formatter` and `PemUtil` keep their names and behaviour, and the
@@ -47,6 +47,27 @@
 //! let sealed = AesGcm::encrypt("{\"a\":1}", "0123456789abcdefghijklmnopqrstuv", "nonce_12byte", "aad")?;
 //! assert_eq!(AesGcm::decrypt(&sealed, "0123456789abcdefghijklmnopqrstuv", "nonce_12byte", "aad")?, "{\"a\":1}");
 //! # Ok::<(), wechatpay::Error>(())
+//! ```
+//!
+//! Call any APIv3 path with the [`Client`], in the three wechatpay-php styles, blocking or async;
+//! every request is signed and every answer verified by one [`middleware`] pipeline:
+//!
+//! ```no_run
+//! use serde_json::json;
+//! use wechatpay::{Builder, Rsa};
+//!
+//! # async fn demo() -> wechatpay::Result<()> {
+//! let client = Builder::new()
+//!     .mchid("1900000109")
+//!     .serial("MERCHANT_CERT_SERIAL")
+//!     .private_key(Rsa::from_private("file:///path/to/apiclient_key.pem")?)
+//!     .cert("PUB_KEY_ID_0114232134912410000000000000", Rsa::from_public("file:///path/to/pub_key.pem")?)
+//!     .build()?;
+//! let options = json!({"transaction_id": "4200000001", "query": {"mchid": "1900000109"}});
+//! let order = client.chain("v3/pay/transactions/id/{transaction_id}").get(&options)?;      // blocking
+//! let order = client["v3/pay/transactions/id/{transaction_id}"].get_async(&options).await?; // async
+//! let state: serde_json::Value = order.json()?;
+//! # let _ = state; Ok(()) }
 //! ```
 //!
 //! Verify and decrypt a callback notification from the raw body: see [`NotificationVerifier`].

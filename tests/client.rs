@@ -562,3 +562,33 @@ fn clients_are_send_sync_and_futures_are_static() {
     drop(client);
     assert_static_send(future);
 }
+
+#[test]
+fn the_authorization_header_never_shows_in_debug_output() {
+    let server = echo_server();
+    let seen = Arc::new(std::sync::Mutex::new(String::new()));
+    let sink = seen.clone();
+    let client = builder(&server)
+        .middleware_after(
+            "signer",
+            "debug",
+            from_fn(move |request, next| {
+                *sink.lock().unwrap() = format!("{request:?}");
+                next.run(request)
+            }),
+        )
+        .build()
+        .unwrap();
+    client.chain(SEED).post(seed_options()).unwrap();
+    let debug = seen.lock().unwrap().clone();
+    assert!(
+        debug.contains("authorization") && debug.contains("Sensitive"),
+        "{debug}"
+    );
+    assert!(!debug.contains("WECHATPAY2-SHA256-RSA2048"), "{debug}");
+    assert!(server
+        .last()
+        .header("authorization")
+        .unwrap()
+        .starts_with("WECHATPAY2-SHA256-RSA2048 mchid="));
+}

@@ -174,8 +174,10 @@ impl Middleware for SignerLayer {
                 body,
             };
             let authorization = self.0.authorization(signing).await?;
-            let value = HeaderValue::from_str(&authorization)
+            let mut value = HeaderValue::from_str(&authorization)
                 .map_err(|_| ConfigError::new("signer", "the Authorization value is not a valid header value"))?;
+            // Keeps it out of `Debug` output of the request (and so out of logs).
+            value.set_sensitive(true);
             request.headers_mut().insert(AUTHORIZATION, value);
             next.run(request).await
         })
