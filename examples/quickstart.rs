@@ -1,68 +1,87 @@
-//! The foundation end to end, offline, with the test keys in `tests/fixtures`:
-//! sign the seed APIv3 request as WeChat Pay expects, check it the way WeChat Pay does, encrypt a
-//! sensitive field, and verify + decrypt a callback notification from its raw body.
+//! The seed call end to end, with no merchant account: start the local WeChat Pay emulator, build
+//! a client for it, call `POST v3/brand/partner/card-member/user-points/sync` in the three chain
+//! styles, blocking and async, and print each verified answer. Then an order: prepay, query,
+//! close.
 //!
 //! `cargo run --example quickstart`
+//!
+//! Against the real API, only the client changes: build it with your mchid, merchant serial,
+//! `apiclient_key.pem` and WeChat Pay public key (or platform certificate) instead of
+//! `emulator.client_builder()`.
 
-use serde_json::json;
-use wechatpay::{Formatter, KeyRing, NotificationVerifier, PemUtil, Rsa};
+use serde_json::{json, Value};
+use wechatpay::emulator::Emulator;
 
-const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+const SEED: &str = "v3/brand/partner/card-member/user-points/sync";
+
+fn show(style: &str, response: &wechatpay::Response) -> wechatpay::Result<()> {
+    println!(
+        "{style:<44} {} Request-ID {} {}",
+        response.status(),
+        response.request_id().unwrap_or("-"),
+        response.json::<Value>()?
+    );
+    Ok(())
+}
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let merchant_key = Rsa::from_private(format!("file://{FIXTURES}/keys/merchant_pkcs8.pem"))?;
-    let merchant_cert = PemUtil::load_certificate(format!("{FIXTURES}/keys/merchant_cert.pem"))?;
-    let platform_cert = PemUtil::load_certificate(format!("{FIXTURES}/keys/platform_cert.pem"))?;
-    println!("crypto backend     : {}", wechatpay::crypto_backend());
-    println!("merchant serial    : {}", merchant_cert.serial_no());
-    println!("key matches cert   : {}", merchant_cert.matches(&merchant_key));
+    let emulator = Emulator::start()?;
+    println!(
+        "WeChat Pay emulator at {} (crypto backend: {})",
+        emulator.base_uri(),
+        wechatpay::crypto_backend()
+    );
+    let client = emulator.client_builder().build()?;
 
-    // 1. The seed call's Authorization header.
-    let body = json!({
+    let options = json!({ "json": {
         "out_request_no": "100002322019090134234sfdf", "brand_id": "1004",
         "card_id": "pbLatjvWOibDc5-TBnbUk1pD12o0", "openid": "obLatjnx9gnqzS4myYGmLZ7LgLBA",
-        "user_card_code": "478515832665", "point_balance": 1000
-    })
-    .to_string();
-    let (nonce, timestamp) = (Formatter::nonce(32)?, Formatter::timestamp());
-    let target = "/v3/brand/partner/card-member/user-points/sync";
-    let message = Formatter::request("POST", target, timestamp, &nonce, &body);
-    let signature = Rsa::sign(&message, &merchant_key)?;
-    let authorization =
-        Formatter::authorization("1900000109", &nonce, &signature, timestamp, merchant_cert.serial_no());
-    println!("\nPOST {target}\nAuthorization: {authorization}\n{body}");
+        "user_card_code": "478515832665", "point_balance": 1000 } });
 
-    // 2. What WeChat Pay does on receipt: rebuild the message, verify with the merchant certificate.
-    let verified = Rsa::verify(&message, &signature, merchant_cert.public_key())?;
-    println!("signature verifies with the merchant certificate: {verified}");
+    println!("\nThe seed call, signed by the client, verified by the emulator, answer verified by the client:");
+    show("client.chain(…).post", &client.chain(SEED).post(&options)?)?;
+    show("client[…].post", &client[SEED].post(&options)?)?;
+    let segments = client
+        .seg("v3")
+        .seg("brand")
+        .seg("partner")
+        .seg("cardMember")
+        .seg("userPoints")
+        .seg("sync");
+    show("client.seg(\"v3\")…seg(\"sync\").post", &segments.post(&options)?)?;
 
-    // 3. A sensitive field, encrypted for WeChat Pay (send `Wechatpay-Serial` with it).
-    let contact = Rsa::encrypt("张三", platform_cert.public_key())?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async {
+        show(
+            "client.chain(…).post_async",
+            &client.chain(SEED).post_async(&options).await?,
+        )?;
+        show("client[…].post_async", &client[SEED].post_async(&options).await?)?;
+        show("client.seg(…)…post_async", &segments.post_async(&options).await?)?;
+        Ok::<_, wechatpay::Error>(())
+    })?;
+
+    println!("\nAn order: prepay, query, close:");
+    let mchid = emulator.identity().mchid.clone();
+    let prepay = client.chain("v3/pay/transactions/native").post(json!({ "json": {
+        "appid": "wxd678efh567hg6787", "mchid": mchid, "description": "Image形象店-深圳腾大-QQ公仔",
+        "out_trade_no": "1217752501201407033233368018", "notify_url": "https://www.weixin.qq.com/wxpay/pay.php",
+        "amount": { "total": 1, "currency": "CNY" } } }))?;
+    show("POST v3/pay/transactions/native", &prepay)?;
+    let order = json!({ "out_trade_no": "1217752501201407033233368018", "query": { "mchid": mchid } });
+    show(
+        "GET  …/out-trade-no/{out_trade_no}",
+        &client
+            .chain("v3/pay/transactions/out-trade-no/{out_trade_no}")
+            .get(&order)?,
+    )?;
+    let closed = client
+        .chain("v3/pay/transactions/out-trade-no/{out_trade_no}/close")
+        .post(json!({ "out_trade_no": "1217752501201407033233368018", "json": { "mchid": mchid } }))?;
     println!(
-        "\nWechatpay-Serial: {}\ncontact_name    : {}…",
-        platform_cert.serial_no(),
-        &contact[..32]
-    );
-
-    // 4. A callback notification, verified over its raw body and decrypted with the APIv3 key.
-    let headers: Vec<(String, String)> = serde_json::from_str(&std::fs::read_to_string(format!(
-        "{FIXTURES}/notifications/transaction.headers.json"
-    ))?)?;
-    let raw_body = std::fs::read(format!("{FIXTURES}/notifications/transaction.body.json"))?;
-    let sent_at: i64 = headers[0].1.parse()?; // the fixture was signed long ago: pin the clock to it
-    let keys = KeyRing::new().with(
-        "PUB_KEY_ID_0114232134912410000000000000",
-        Rsa::from_public(format!("file://{FIXTURES}/keys/pubkey.pem"))?,
-    );
-    let apiv3_key = std::fs::read_to_string(format!("{FIXTURES}/notifications/apiv3_key.txt"))?;
-    let verifier = NotificationVerifier::new(apiv3_key, keys)?.with_clock(move || sent_at);
-    let notification = verifier.verify(&headers, &raw_body)?;
-    println!(
-        "\nnotification {} ({}) verified with {}:\n{}",
-        notification.id,
-        notification.event_type,
-        notification.serial,
-        serde_json::to_string_pretty(&notification.resource)?
+        "{:<44} {} (no body, signature verified)",
+        "POST …/{out_trade_no}/close",
+        closed.status()
     );
     Ok(())
 }

@@ -88,6 +88,8 @@ mod chain;
 mod client;
 mod clock;
 mod crypto;
+#[cfg(feature = "emulator")]
+pub mod emulator;
 mod error;
 mod formatter;
 mod key_ring;
@@ -124,7 +126,7 @@ pub use signed_headers::{
 };
 pub use transport::HttpVersions;
 
-/// Compiles and runs every Rust snippet in README.md as a doctest.
-#[cfg(doctest)]
+/// Compiles and runs every Rust snippet in README.md as a doctest (they use the default features).
+#[cfg(all(doctest, feature = "emulator"))]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;

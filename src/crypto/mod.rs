@@ -23,3 +23,9 @@ pub use hash::{Hash, SignType};
 pub use private_key::PrivateKey;
 pub use public_key::PublicKey;
 pub use rsa::Rsa;
+
+/// PEM-encodes DER (for the emulator's generated keys).
+#[cfg(feature = "emulator")]
+pub(crate) fn pem_encode(label: &str, der: &[u8]) -> String {
+    pem::encode(label, der)
+}

@@ -1,0 +1,214 @@
+//! The emulator's key material: the merchant's key and certificate, WeChat Pay's platform key and
+//! certificate, the WeChat Pay public key and its `PUB_KEY_ID_…`, and the APIv3 key.
+
+use std::fmt;
+use std::str::FromStr;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use der::{Decode, Encode};
+use pkcs8::EncodePrivateKey;
+use rsa::RsaPrivateKey;
+use spki::{EncodePublicKey, SubjectPublicKeyInfoOwned};
+use x509_cert::builder::{Builder as _, CertificateBuilder, Profile};
+use x509_cert::name::Name;
+use x509_cert::serial_number::SerialNumber;
+use x509_cert::time::Validity;
+use zeroize::Zeroizing;
+
+use crate::crypto::{Certificate, PrivateKey, PublicKey};
+use crate::error::{ConfigError, Result};
+
+/// One side's RSA key pair, with its certificate when it has one.
+#[derive(Clone)]
+pub struct KeyMaterial {
+    private: PrivateKey,
+    certificate: Option<Certificate>,
+    pkcs8_pem: Option<Zeroizing<String>>,
+}
+
+impl KeyMaterial {
+    /// The private key.
+    pub fn private_key(&self) -> &PrivateKey {
+        &self.private
+    }
+
+    /// The public key.
+    pub fn public_key(&self) -> &PublicKey {
+        self.private.public_key()
+    }
+
+    /// The certificate, if this side has one.
+    pub fn certificate(&self) -> Option<&Certificate> {
+        self.certificate.as_ref()
+    }
+
+    /// The private key as `-----BEGIN PRIVATE KEY-----` PEM (to write `apiclient_key.pem`), for
+    /// generated keys; `None` for keys you supplied.
+    pub fn private_key_pem(&self) -> Option<&str> {
+        self.pkcs8_pem.as_deref().map(String::as_str)
+    }
+}
+
+impl fmt::Debug for KeyMaterial {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KeyMaterial")
+            .field("private", &self.private)
+            .field("certificate", &self.certificate)
+            .finish()
+    }
+}
+
+fn failed(what: &str) -> impl Fn(String) -> crate::Error + '_ {
+    move |reason| ConfigError::new("emulator", format!("cannot {what}: {reason}")).into()
+}
+
+fn generate(subject: Option<(&str, &[u8])>) -> Result<KeyMaterial> {
+    let key = RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048)
+        .map_err(|e| failed("generate an RSA key")(e.to_string()))?;
+    let pkcs8 = key
+        .to_pkcs8_der()
+        .map_err(|e| failed("encode the key")(e.to_string()))?;
+    let private = PrivateKey::from_pkcs8_der(pkcs8.as_bytes())?;
+    let pkcs8_pem = Some(Zeroizing::new(crate::crypto::pem_encode(
+        "PRIVATE KEY",
+        pkcs8.as_bytes(),
+    )));
+    let certificate = match subject {
+        None => None,
+        Some((subject, serial)) => Some(self_signed(&key, subject, serial)?),
+    };
+    Ok(KeyMaterial {
+        private,
+        certificate,
+        pkcs8_pem,
+    })
+}
+
+fn self_signed(key: &RsaPrivateKey, subject: &str, serial: &[u8]) -> Result<Certificate> {
+    let fail = failed("build a certificate");
+    let spki_der = key
+        .to_public_key()
+        .to_public_key_der()
+        .map_err(|e| fail(e.to_string()))?;
+    let spki = SubjectPublicKeyInfoOwned::from_der(spki_der.as_bytes()).map_err(|e| fail(e.to_string()))?;
+    let signer = rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new(key.clone());
+    let builder = CertificateBuilder::new(
+        Profile::Root,
+        SerialNumber::new(serial).map_err(|e| fail(e.to_string()))?,
+        Validity::from_now(Duration::from_secs(5 * 365 * 86_400)).map_err(|e| fail(e.to_string()))?,
+        Name::from_str(subject).map_err(|e| fail(e.to_string()))?,
+        spki,
+        &signer,
+    )
+    .map_err(|e| fail(e.to_string()))?;
+    let certificate = builder
+        .build::<rsa::pkcs1v15::Signature>()
+        .map_err(|e| fail(e.to_string()))?;
+    Certificate::from_bytes(certificate.to_der().map_err(|e| fail(e.to_string()))?)
+}
+
+/// Everything the emulator signs, verifies and encrypts with.
+///
+/// [`Identity::generate`] makes fresh keys (the first call in a process takes a fraction of a
+/// second; later calls reuse them); [`Identity::new`] takes yours.
+#[derive(Clone, Debug)]
+pub struct Identity {
+    /// The merchant id.
+    pub mchid: String,
+    /// The merchant's API key and certificate (the client signs with this key).
+    pub merchant: KeyMaterial,
+    /// WeChat Pay's platform key and certificate (certificate mode).
+    pub platform: KeyMaterial,
+    /// WeChat Pay's public key (public-key mode).
+    pub wechatpay: KeyMaterial,
+    /// The `PUB_KEY_ID_…` of [`wechatpay`](Self::wechatpay).
+    pub pub_key_id: String,
+    /// The 32-byte APIv3 key.
+    pub apiv3_key: Zeroizing<String>,
+}
+
+static GENERATED: OnceLock<std::result::Result<Identity, String>> = OnceLock::new();
+
+impl Identity {
+    /// Fresh keys and certificates for merchant `1900000109`, made once per process.
+    pub fn generate() -> Result<Identity> {
+        GENERATED
+            .get_or_init(|| {
+                let build = || -> Result<Identity> {
+                    let mut serials = [0u8; 40];
+                    crate::crypto::backend::fill_random(&mut serials)?;
+                    // Positive serials of 20 bytes, as WeChat Pay's are.
+                    serials[0] &= 0x7f;
+                    serials[20] &= 0x7f;
+                    let mut apiv3_key = [0u8; 16];
+                    crate::crypto::backend::fill_random(&mut apiv3_key)?;
+                    Ok(Identity {
+                        mchid: "1900000109".into(),
+                        merchant: generate(Some((
+                            "CN=1900000109,OU=Emulated Merchant,O=wechatpay-sdk emulator,C=CN",
+                            &serials[..20],
+                        )))?,
+                        platform: generate(Some((
+                            "CN=Emulated WeChat Pay Platform,O=wechatpay-sdk emulator,C=CN",
+                            &serials[20..],
+                        )))?,
+                        wechatpay: generate(None)?,
+                        pub_key_id: "PUB_KEY_ID_0119000010920260101000000000000001".into(),
+                        apiv3_key: Zeroizing::new(crate::crypto::hex::lower(&apiv3_key)),
+                    })
+                };
+                build().map_err(|e| e.to_string())
+            })
+            .clone()
+            .map_err(|e| ConfigError::new("emulator", e).into())
+    }
+
+    /// Your own material (e.g. the fixtures your tests already use).
+    pub fn new(
+        mchid: impl Into<String>,
+        merchant: (PrivateKey, Certificate),
+        platform: (PrivateKey, Certificate),
+        wechatpay: (PrivateKey, impl Into<String>),
+        apiv3_key: impl Into<String>,
+    ) -> Result<Identity> {
+        let apiv3_key = apiv3_key.into();
+        if apiv3_key.len() != 32 {
+            return Err(ConfigError::new("apiv3_key", format!("must be 32 bytes, got {}", apiv3_key.len())).into());
+        }
+        let material = |private: PrivateKey, certificate: Option<Certificate>| -> Result<KeyMaterial> {
+            if let Some(cert) = &certificate {
+                if !cert.matches(&private) {
+                    return Err(ConfigError::new(
+                        "emulator",
+                        format!("certificate {} does not match its private key", cert.serial_no()),
+                    )
+                    .into());
+                }
+            }
+            Ok(KeyMaterial {
+                private,
+                certificate,
+                pkcs8_pem: None,
+            })
+        };
+        Ok(Identity {
+            mchid: mchid.into(),
+            merchant: material(merchant.0, Some(merchant.1))?,
+            platform: material(platform.0, Some(platform.1))?,
+            wechatpay: material(wechatpay.0, None)?,
+            pub_key_id: wechatpay.1.into(),
+            apiv3_key: Zeroizing::new(apiv3_key),
+        })
+    }
+
+    /// The merchant certificate's serial.
+    pub fn merchant_serial(&self) -> &str {
+        self.merchant.certificate().map_or("", Certificate::serial_no)
+    }
+
+    /// The platform certificate's serial.
+    pub fn platform_serial(&self) -> &str {
+        self.platform.certificate().map_or("", Certificate::serial_no)
+    }
+}

@@ -1,0 +1,302 @@
+//! A local WeChat Pay: speaks APIv3 exactly as the real service does, on loopback.
+//!
+//! WeChat Pay has no APIv3 sandbox. The emulator verifies every request's signature the way
+//! WeChat Pay does (401 `SIGN_ERROR` with the message it expected you to sign), signs every
+//! answer, encrypts what WeChat Pay encrypts, and keeps state for orders and refunds, so a client
+//! can be tested end to end without a merchant account.
+//!
+//! ```
+//! use serde_json::json;
+//! use wechatpay::emulator::Emulator;
+//!
+//! let emulator = Emulator::start()?;
+//! let client = emulator.client_builder().build()?;
+//! let answer = client
+//!     .chain("v3/pay/transactions/native")
+//!     .post(json!({"json": {
+//!         "appid": "wxd678efh567hg6787", "mchid": emulator.identity().mchid, "description": "Image形象店",
+//!         "out_trade_no": "1217752501201407033233368018", "notify_url": "https://example.com/notify",
+//!         "amount": {"total": 1}
+//!     }}))?;
+//! assert!(answer.json::<serde_json::Value>()?["code_url"].as_str().unwrap().starts_with("weixin://"));
+//! # Ok::<(), wechatpay::Error>(())
+//! ```
+//!
+//! What it implements with real behaviour: `GET v3/certificates`, the seed call
+//! `POST v3/brand/partner/card-member/user-points/sync`, `POST v3/pay/transactions/{native,jsapi,
+//! app,h5}`, order queries by `out-trade-no` and `id`, `…/close`, `POST v3/refund/domestic/refunds`
+//! and the refund query. Every other `v3/` path answers with a signed echo of what arrived.
+//! Faults can be injected per request ([`FAULT_HEADER`]) or for all requests
+//! ([`Emulator::set_faults`]).
+
+mod auth;
+mod fault;
+mod identity;
+mod reply;
+mod routes;
+mod state;
+
+use std::convert::Infallible;
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use serde_json::Value;
+
+pub use fault::{Fault, FAULT_HEADER};
+pub use identity::{Identity, KeyMaterial};
+
+use crate::builder::Builder;
+use crate::error::{ConfigError, Result};
+use crate::formatter::Formatter;
+
+/// Which kind of WeChat Pay key signs the emulator's answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    /// The WeChat Pay public key (`PUB_KEY_ID_…`): what new merchants get. The default.
+    #[default]
+    PublicKey,
+    /// A platform certificate (serial), served by `GET v3/certificates`.
+    PlatformCertificate,
+}
+
+/// The largest request body the emulator reads.
+const MAX_REQUEST: usize = 16 << 20;
+
+struct Shared {
+    identity: Identity,
+    mode: Mode,
+    state: state::State,
+    faults: Mutex<Vec<Fault>>,
+}
+
+/// A running emulator; it stops when dropped.
+pub struct Emulator {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+impl fmt::Debug for Emulator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Emulator")
+            .field("base_uri", &self.base_uri())
+            .field("mode", &self.shared.mode)
+            .field("mchid", &self.shared.identity.mchid)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Configures an [`Emulator`].
+#[derive(Debug, Default)]
+pub struct EmulatorBuilder {
+    identity: Option<Identity>,
+    mode: Mode,
+    port: u16,
+}
+
+impl EmulatorBuilder {
+    /// Uses your key material instead of generated keys.
+    pub fn identity(mut self, identity: Identity) -> Self {
+        self.identity = Some(identity);
+        self
+    }
+
+    /// Public-key mode (default) or platform-certificate mode.
+    pub fn mode(mut self, mode: Mode) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    /// The port on 127.0.0.1 (default 0: any free port).
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    /// Starts serving.
+    pub fn start(self) -> Result<Emulator> {
+        let identity = match self.identity {
+            Some(identity) => identity,
+            None => Identity::generate()?,
+        };
+        let shared = Arc::new(Shared {
+            identity,
+            mode: self.mode,
+            state: state::State::default(),
+            faults: Mutex::new(Vec::new()),
+        });
+        let runtime = crate::runtime::get()?;
+        let listener = {
+            let _entered = runtime.enter();
+            let std_listener = std::net::TcpListener::bind(("127.0.0.1", self.port))
+                .map_err(|e| ConfigError::new("emulator", format!("cannot listen on 127.0.0.1:{}: {e}", self.port)))?;
+            std_listener
+                .set_nonblocking(true)
+                .and_then(|()| tokio::net::TcpListener::from_std(std_listener))
+                .map_err(|e| ConfigError::new("emulator", format!("cannot listen: {e}")))?
+        };
+        let addr = listener
+            .local_addr()
+            .map_err(|e| ConfigError::new("emulator", e.to_string()))?;
+        let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
+        let serving = Arc::clone(&shared);
+        runtime.spawn(async move {
+            loop {
+                let stream = tokio::select! {
+                    accepted = listener.accept() => match accepted {
+                        Ok((stream, _)) => stream,
+                        Err(_) => continue,
+                    },
+                    _ = &mut stopped => return,
+                };
+                let shared = Arc::clone(&serving);
+                tokio::spawn(async move {
+                    let service = service_fn(move |request| {
+                        let shared = Arc::clone(&shared);
+                        async move { Ok::<_, Infallible>(handle(&shared, request).await) }
+                    });
+                    let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+        Ok(Emulator {
+            shared,
+            addr,
+            _stop: stop,
+        })
+    }
+}
+
+impl Emulator {
+    /// Starts an emulator with generated keys, in public-key mode, on a free port.
+    pub fn start() -> Result<Emulator> {
+        Self::builder().start()
+    }
+
+    /// Configures one.
+    pub fn builder() -> EmulatorBuilder {
+        EmulatorBuilder::default()
+    }
+
+    /// `http://127.0.0.1:PORT/`.
+    pub fn base_uri(&self) -> String {
+        format!("http://{}/", self.addr)
+    }
+
+    /// The address served.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The key material (merchant key to sign with, WeChat Pay keys to trust, APIv3 key).
+    pub fn identity(&self) -> &Identity {
+        &self.shared.identity
+    }
+
+    /// The mode answers are signed in.
+    pub fn mode(&self) -> Mode {
+        self.shared.mode
+    }
+
+    /// A client [`Builder`] configured for this emulator: mchid, merchant serial and key, the
+    /// WeChat Pay key of the current mode, and the base URI.
+    pub fn client_builder(&self) -> Builder {
+        let identity = &self.shared.identity;
+        let builder = Builder::new()
+            .mchid(identity.mchid.clone())
+            .serial(identity.merchant_serial())
+            .private_key(identity.merchant.private_key().clone())
+            .base_uri(self.base_uri());
+        match self.shared.mode {
+            Mode::PublicKey => builder.cert(identity.pub_key_id.clone(), identity.wechatpay.public_key().clone()),
+            Mode::PlatformCertificate => {
+                builder.cert(identity.platform_serial(), identity.platform.public_key().clone())
+            }
+        }
+    }
+
+    /// Faults applied to every request from now on (replacing earlier ones; empty to clear).
+    pub fn set_faults(&self, faults: impl IntoIterator<Item = Fault>) {
+        *self.shared.faults.lock().unwrap_or_else(|e| e.into_inner()) = faults.into_iter().collect();
+    }
+
+    /// Marks an order paid, as if the payer completed it; returns the transaction object (what a
+    /// `TRANSACTION.SUCCESS` notification carries).
+    pub fn pay(&self, out_trade_no: &str) -> Result<Value> {
+        let mut orders = self.shared.state.orders.lock().unwrap_or_else(|e| e.into_inner());
+        let order = orders
+            .get_mut(out_trade_no)
+            .ok_or_else(|| ConfigError::new("out_trade_no", format!("no order {out_trade_no} in the emulator")))?;
+        if order.trade_state == "CLOSED" {
+            return Err(ConfigError::new("out_trade_no", format!("order {out_trade_no} is closed")).into());
+        }
+        if order.transaction_id.is_none() {
+            order.trade_state = "SUCCESS";
+            order.transaction_id = Some(format!("4200{:024}", self.shared.state.next()));
+            order.success_time = Some(state::now_rfc3339());
+        }
+        Ok(routes::transaction(&self.shared.identity, out_trade_no, order))
+    }
+}
+
+/// One request: read, apply faults, verify the signature, route, sign the answer.
+async fn handle(shared: &Shared, request: http::Request<hyper::body::Incoming>) -> http::Response<Full<Bytes>> {
+    let (parts, body) = request.into_parts();
+    let request_id = format!("EMU{}", Formatter::nonce(29).unwrap_or_default());
+    let body = match Limited::new(body, MAX_REQUEST).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(_) => {
+            let reply = reply::Reply::error(
+                http::StatusCode::PAYLOAD_TOO_LARGE,
+                "PARAM_ERROR",
+                "请求体过大 (body too large)",
+            );
+            return reply::render(&shared.identity, shared.mode, reply, &[], &request_id);
+        }
+    };
+    let mut faults = shared.faults.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    if let Some(list) = parts.headers.get(FAULT_HEADER).and_then(|v| v.to_str().ok()) {
+        match fault::parse_list(list) {
+            Ok(more) => faults.extend(more),
+            Err(e) => {
+                let reply = reply::Reply::error(http::StatusCode::BAD_REQUEST, "PARAM_ERROR", e.to_string());
+                return reply::render(&shared.identity, shared.mode, reply, &[], &request_id);
+            }
+        }
+    }
+    for fault in &faults {
+        if let Fault::Delay(delay) = fault {
+            tokio::time::sleep(*delay).await;
+        }
+    }
+    let target = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
+    let reply = match auth::check(
+        &shared.identity,
+        parts.method.as_str(),
+        target,
+        &parts.headers,
+        &body,
+        Formatter::timestamp(),
+    ) {
+        Err(rejection) => rejection,
+        Ok(()) => routes::route(
+            &shared.state,
+            &shared.identity,
+            shared.mode,
+            &routes::Incoming {
+                method: parts.method.as_str(),
+                path: parts.uri.path(),
+                query: parts.uri.query().unwrap_or(""),
+                body: &body,
+            },
+        ),
+    };
+    reply::render(&shared.identity, shared.mode, reply, &faults, &request_id)
+}

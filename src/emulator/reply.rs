@@ -1,0 +1,136 @@
+//! An emulator answer, and signing it as WeChat Pay does (or, on request, as it must not).
+
+use bytes::Bytes;
+use http::{HeaderValue, StatusCode};
+use http_body_util::Full;
+use serde_json::{json, Value};
+
+use super::fault::Fault;
+use super::identity::Identity;
+use super::Mode;
+use crate::crypto::Rsa;
+use crate::formatter::Formatter;
+
+/// What a route answers, before signing.
+#[derive(Debug, Clone)]
+pub(crate) struct Reply {
+    pub(crate) status: StatusCode,
+    pub(crate) body: Bytes,
+    pub(crate) content_type: Option<&'static str>,
+    /// Unsigned downloads are not signed.
+    pub(crate) signed: bool,
+}
+
+impl Reply {
+    pub(crate) fn json(status: StatusCode, value: &Value) -> Self {
+        Self {
+            status,
+            body: Bytes::from(value.to_string()),
+            content_type: Some("application/json"),
+            signed: true,
+        }
+    }
+
+    pub(crate) fn ok(value: &Value) -> Self {
+        Self::json(StatusCode::OK, value)
+    }
+
+    pub(crate) fn no_content() -> Self {
+        Self {
+            status: StatusCode::NO_CONTENT,
+            body: Bytes::new(),
+            content_type: None,
+            signed: true,
+        }
+    }
+
+    /// WeChat Pay's error shape.
+    pub(crate) fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
+        Self::json(status, &json!({"code": code, "message": message.into()}))
+    }
+
+    pub(crate) fn error_with_detail(status: StatusCode, code: &str, message: impl Into<String>, detail: Value) -> Self {
+        Self::json(
+            status,
+            &json!({"code": code, "message": message.into(), "detail": detail}),
+        )
+    }
+}
+
+/// Signs `reply` in `mode`, applying `faults`; returns the HTTP response.
+pub(crate) fn render(
+    identity: &Identity,
+    mode: Mode,
+    reply: Reply,
+    faults: &[Fault],
+    request_id: &str,
+) -> http::Response<Full<Bytes>> {
+    let mut reply = reply;
+    if faults.contains(&Fault::SystemError) {
+        reply = Reply::error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "SYSTEM_ERROR",
+            "系统错误 (emulated fault)",
+        );
+    } else if faults.contains(&Fault::FrequencyLimited) {
+        reply = Reply::error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "FREQUENCY_LIMITED",
+            "频率超限 (emulated fault)",
+        );
+    }
+    let mut response = http::Response::builder()
+        .status(reply.status)
+        .header("Request-ID", request_id)
+        .header("Server", "wechatpay-sdk emulator");
+    if let Some(content_type) = reply.content_type {
+        response = response.header("Content-Type", content_type);
+    }
+    let mut body = reply.body.clone();
+    if reply.signed {
+        let (key, serial) = match mode {
+            Mode::PublicKey => (identity.wechatpay.private_key(), identity.pub_key_id.clone()),
+            Mode::PlatformCertificate => (identity.platform.private_key(), identity.platform_serial().to_owned()),
+        };
+        let skew: i64 = faults
+            .iter()
+            .map(|f| if let Fault::TimestampSkew(s) = f { *s } else { 0 })
+            .sum();
+        let timestamp = Formatter::timestamp() + skew;
+        let nonce = Formatter::nonce(32).unwrap_or_default();
+        let message = Formatter::response_bytes(&timestamp.to_string(), &nonce, &reply.body);
+        let mut signature = Rsa::sign(&message, key).unwrap_or_default();
+        if faults.contains(&Fault::BadSignature) {
+            // Same length and alphabet, wrong bytes.
+            signature = signature.chars().rev().collect();
+        }
+        if faults.contains(&Fault::TamperBody) {
+            let mut tampered = body.to_vec();
+            tampered.extend_from_slice(b" ");
+            body = Bytes::from(tampered);
+        }
+        let serial = if faults.contains(&Fault::UnknownSerial) {
+            "PUB_KEY_ID_0000000000000000000000000000UNKNOWN".to_owned()
+        } else {
+            serial
+        };
+        for (name, value) in [
+            ("Wechatpay-Timestamp", timestamp.to_string()),
+            ("Wechatpay-Nonce", nonce),
+            ("Wechatpay-Signature", signature),
+            ("Wechatpay-Serial", serial),
+        ] {
+            if !faults.contains(&Fault::MissingHeader(name)) {
+                response = response.header(name, value);
+            }
+        }
+    }
+    response.body(Full::new(body)).unwrap_or_else(|_| {
+        let mut fallback = http::Response::new(Full::new(Bytes::from_static(b"emulator: bad response")));
+        *fallback.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+        fallback
+            .headers_mut()
+            .insert("Request-ID", HeaderValue::from_static("emulator"));
+        fallback
+    })
+}

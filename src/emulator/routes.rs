@@ -1,0 +1,379 @@
+//! The endpoints the emulator implements with real behaviour; any other `v3/` path gets a signed
+//! echo of what arrived.
+
+use http::StatusCode;
+use serde_json::{json, Map, Value};
+
+use super::identity::Identity;
+use super::reply::Reply;
+use super::state::{now_rfc3339, Order, Refund, State};
+use super::Mode;
+use crate::crypto::AesGcm;
+
+/// One request, as routes see it.
+pub(crate) struct Incoming<'a> {
+    pub(crate) method: &'a str,
+    pub(crate) path: &'a str,
+    pub(crate) query: &'a str,
+    pub(crate) body: &'a [u8],
+}
+
+impl Incoming<'_> {
+    fn query_param(&self, name: &str) -> Option<String> {
+        self.query.split('&').find_map(|pair| {
+            let (k, v) = pair.split_once('=')?;
+            (k == name).then(|| percent_encoding::percent_decode_str(v).decode_utf8_lossy().into_owned())
+        })
+    }
+
+    fn json(&self) -> Result<Map<String, Value>, Reply> {
+        match serde_json::from_slice::<Value>(self.body) {
+            Ok(Value::Object(map)) => Ok(map),
+            _ => Err(Reply::error(
+                StatusCode::BAD_REQUEST,
+                "PARAM_ERROR",
+                "请求体不是 JSON 对象 (the body is not a JSON object)",
+            )),
+        }
+    }
+}
+
+fn param_error(field: &str, issue: &str) -> Reply {
+    Reply::error_with_detail(
+        StatusCode::BAD_REQUEST,
+        "PARAM_ERROR",
+        format!("参数错误: {field} {issue}"),
+        json!({"field": field, "location": "body", "issue": issue}),
+    )
+}
+
+fn require_str<'a>(body: &'a Map<String, Value>, field: &str) -> Result<&'a str, Reply> {
+    match body.get(field) {
+        Some(Value::String(s)) if !s.is_empty() => Ok(s),
+        Some(_) => Err(param_error(field, "must be a non-empty string")),
+        None => Err(param_error(field, "is required")),
+    }
+}
+
+fn pointer_u64(body: &Map<String, Value>, pointer: &str) -> Option<u64> {
+    Value::Object(body.clone()).pointer(pointer).and_then(Value::as_u64)
+}
+
+fn not_found(what: &str) -> Reply {
+    Reply::error(
+        StatusCode::NOT_FOUND,
+        "ORDER_NOT_EXIST",
+        format!("{what} 不存在 (not found)"),
+    )
+}
+
+/// Dispatches one request.
+pub(crate) fn route(state: &State, identity: &Identity, mode: Mode, request: &Incoming<'_>) -> Reply {
+    let segments: Vec<&str> = request.path.trim_start_matches('/').split('/').collect();
+    let result = match (request.method, segments.as_slice()) {
+        ("GET", ["v3", "certificates"]) => Ok(certificates(identity, mode)),
+        ("POST", ["v3", "brand", "partner", "card-member", "user-points", "sync"]) => user_points_sync(request),
+        ("POST", ["v3", "pay", "transactions", kind @ ("native" | "jsapi" | "app" | "h5")]) => {
+            prepay(state, identity, kind, request)
+        }
+        ("GET", ["v3", "pay", "transactions", "out-trade-no", out_trade_no]) => {
+            query_order(state, identity, request, |no, _| no == *out_trade_no)
+        }
+        ("GET", ["v3", "pay", "transactions", "id", transaction_id]) => {
+            query_order(state, identity, request, |_, order| {
+                order.transaction_id.as_deref() == Some(*transaction_id)
+            })
+        }
+        ("POST", ["v3", "pay", "transactions", "out-trade-no", out_trade_no, "close"]) => {
+            close(state, identity, out_trade_no, request)
+        }
+        ("POST", ["v3", "refund", "domestic", "refunds"]) => refund(state, request),
+        ("GET", ["v3", "refund", "domestic", "refunds", out_refund_no]) => query_refund(state, out_refund_no),
+        _ => Ok(echo(request)),
+    };
+    result.unwrap_or_else(|reply| reply)
+}
+
+fn echo(request: &Incoming<'_>) -> Reply {
+    let body = serde_json::from_slice::<Value>(request.body)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(request.body).into_owned()));
+    Reply::ok(&json!({
+        "emulator": "echo",
+        "method": request.method,
+        "path": request.path,
+        "query": request.query,
+        "body": body,
+    }))
+}
+
+/// `GET v3/certificates`: the platform certificate, encrypted under the APIv3 key like the real
+/// one; merchants with only a WeChat Pay public key get 404 `RESOURCE_NOT_EXISTS`, as for real.
+fn certificates(identity: &Identity, mode: Mode) -> Reply {
+    let Some(cert) = identity
+        .platform
+        .certificate()
+        .filter(|_| mode == Mode::PlatformCertificate)
+    else {
+        return Reply::error(
+            StatusCode::NOT_FOUND,
+            "RESOURCE_NOT_EXISTS",
+            "无可用的平台证书，请在商户平台-API安全申请使用微信支付公钥 (no platform certificate: this merchant uses the WeChat Pay public key)",
+        );
+    };
+    let nonce = crate::formatter::Formatter::nonce(12).unwrap_or_else(|_| "0123456789ab".into());
+    let ciphertext = match AesGcm::encrypt(cert.to_pem(), identity.apiv3_key.as_bytes(), &nonce, "certificate") {
+        Ok(c) => c,
+        Err(e) => return Reply::error(StatusCode::INTERNAL_SERVER_ERROR, "SYSTEM_ERROR", e.to_string()),
+    };
+    let rfc3339 = |t: std::time::SystemTime| {
+        let secs = t.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        super::state::rfc3339(i64::try_from(secs).unwrap_or(i64::MAX / 2))
+    };
+    Reply::ok(&json!({"data": [{
+        "serial_no": cert.serial_no(),
+        "effective_time": rfc3339(cert.not_before()),
+        "expire_time": rfc3339(cert.not_after()),
+        "encrypt_certificate": {
+            "algorithm": "AEAD_AES_256_GCM",
+            "nonce": nonce,
+            "associated_data": "certificate",
+            "ciphertext": ciphertext,
+        }
+    }]}))
+}
+
+/// The seed call: six fields, validated and echoed.
+fn user_points_sync(request: &Incoming<'_>) -> Result<Reply, Reply> {
+    let body = request.json()?;
+    for field in ["out_request_no", "brand_id", "card_id", "openid", "user_card_code"] {
+        require_str(&body, field)?;
+    }
+    match body.get("point_balance") {
+        Some(Value::Number(n)) if n.is_u64() || n.is_i64() => {}
+        Some(_) => return Err(param_error("point_balance", "must be an integer")),
+        None => return Err(param_error("point_balance", "is required")),
+    }
+    Ok(Reply::ok(&Value::Object(body)))
+}
+
+fn prepay(state: &State, identity: &Identity, kind: &str, request: &Incoming<'_>) -> Result<Reply, Reply> {
+    let body = request.json()?;
+    for field in ["appid", "mchid", "description", "out_trade_no", "notify_url"] {
+        require_str(&body, field)?;
+    }
+    if body["mchid"] != identity.mchid.as_str() {
+        return Err(Reply::error(
+            StatusCode::BAD_REQUEST,
+            "MCH_NOT_EXISTS",
+            "mchid 与请求签名的商户号不一致 (mchid differs from the signing merchant)",
+        ));
+    }
+    match pointer_u64(&body, "/amount/total") {
+        Some(total) if total > 0 => {}
+        _ => return Err(param_error("amount.total", "must be a positive integer (fen)")),
+    }
+    if kind == "jsapi"
+        && Value::Object(body.clone())
+            .pointer("/payer/openid")
+            .and_then(Value::as_str)
+            .is_none()
+    {
+        return Err(param_error("payer.openid", "is required for JSAPI"));
+    }
+    if kind == "h5" && body.get("scene_info").is_none() {
+        return Err(param_error("scene_info", "is required for H5"));
+    }
+    let out_trade_no = body["out_trade_no"].as_str().unwrap_or_default().to_owned();
+    let mut orders = state.orders.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(existing) = orders.get(&out_trade_no) {
+        if existing.request != Value::Object(body.clone()) {
+            return Err(Reply::error(
+                StatusCode::BAD_REQUEST,
+                "INVALID_REQUEST",
+                "商户订单号重复 (out_trade_no already used with other parameters)",
+            ));
+        }
+    }
+    let trade_type = match kind {
+        "native" => "NATIVE",
+        "jsapi" => "JSAPI",
+        "app" => "APP",
+        _ => "MWEB",
+    };
+    orders.entry(out_trade_no.clone()).or_insert(Order {
+        trade_type,
+        request: Value::Object(body),
+        trade_state: "NOTPAY",
+        transaction_id: None,
+        success_time: None,
+        refunded: 0,
+    });
+    let token = crate::crypto::hex::lower(&crate::crypto::backend::sha256(out_trade_no.as_bytes())[..12]);
+    Ok(Reply::ok(&match kind {
+        "native" => json!({"code_url": format!("weixin://wxpay/bizpayurl?pr={token}")}),
+        "h5" => json!({"h5_url": format!("https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=wx{token}")}),
+        _ => json!({"prepay_id": format!("wx{token}")}),
+    }))
+}
+
+/// The transaction object WeChat Pay returns for an order.
+pub(crate) fn transaction(identity: &Identity, out_trade_no: &str, order: &Order) -> Value {
+    let mut value = json!({
+        "appid": order.request["appid"],
+        "mchid": identity.mchid,
+        "out_trade_no": out_trade_no,
+        "trade_type": order.trade_type,
+        "trade_state": order.trade_state,
+        "trade_state_desc": match order.trade_state { "SUCCESS" => "支付成功", "CLOSED" => "已关闭", _ => "未支付" },
+        "amount": {"total": order.request["amount"]["total"], "currency": "CNY"},
+    });
+    if let Some(id) = &order.transaction_id {
+        value["transaction_id"] = json!(id);
+        value["success_time"] = json!(order.success_time);
+        value["bank_type"] = json!("OTHERS");
+        value["payer"] =
+            json!({"openid": order.request["payer"]["openid"].as_str().unwrap_or("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")});
+        value["amount"]["payer_total"] = order.request["amount"]["total"].clone();
+        value["amount"]["payer_currency"] = json!("CNY");
+    }
+    value
+}
+
+fn query_order(
+    state: &State,
+    identity: &Identity,
+    request: &Incoming<'_>,
+    matches: impl Fn(&str, &Order) -> bool,
+) -> Result<Reply, Reply> {
+    match request.query_param("mchid") {
+        Some(mchid) if mchid == identity.mchid => {}
+        Some(_) => return Err(Reply::error(StatusCode::BAD_REQUEST, "MCH_NOT_EXISTS", "mchid 不正确")),
+        None => {
+            return Err(Reply::error_with_detail(
+                StatusCode::BAD_REQUEST,
+                "PARAM_ERROR",
+                "参数错误: 缺少 mchid (the mchid query parameter is required)",
+                json!({"field": "mchid", "location": "query"}),
+            ))
+        }
+    }
+    let orders = state.orders.lock().unwrap_or_else(|e| e.into_inner());
+    let (out_trade_no, order) = orders
+        .iter()
+        .find(|(no, order)| matches(no, order))
+        .ok_or_else(|| not_found("订单"))?;
+    Ok(Reply::ok(&transaction(identity, out_trade_no, order)))
+}
+
+fn close(state: &State, identity: &Identity, out_trade_no: &str, request: &Incoming<'_>) -> Result<Reply, Reply> {
+    let body = request.json()?;
+    if require_str(&body, "mchid")? != identity.mchid {
+        return Err(Reply::error(StatusCode::BAD_REQUEST, "MCH_NOT_EXISTS", "mchid 不正确"));
+    }
+    let mut orders = state.orders.lock().unwrap_or_else(|e| e.into_inner());
+    let order = orders.get_mut(out_trade_no).ok_or_else(|| not_found("订单"))?;
+    if order.trade_state == "SUCCESS" {
+        return Err(Reply::error(
+            StatusCode::BAD_REQUEST,
+            "ORDERPAID",
+            "订单已支付，不能关闭 (the order is paid)",
+        ));
+    }
+    order.trade_state = "CLOSED";
+    Ok(Reply::no_content())
+}
+
+fn refund(state: &State, request: &Incoming<'_>) -> Result<Reply, Reply> {
+    let body = request.json()?;
+    let out_refund_no = require_str(&body, "out_refund_no")?.to_owned();
+    let refund = pointer_u64(&body, "/amount/refund").ok_or_else(|| param_error("amount.refund", "is required"))?;
+    let total = pointer_u64(&body, "/amount/total").ok_or_else(|| param_error("amount.total", "is required"))?;
+    let mut orders = state.orders.lock().unwrap_or_else(|e| e.into_inner());
+    let by_transaction = body.get("transaction_id").and_then(Value::as_str);
+    let by_out_trade_no = body.get("out_trade_no").and_then(Value::as_str);
+    let (out_trade_no, order) = orders
+        .iter_mut()
+        .find(|(no, order)| {
+            by_out_trade_no == Some(no.as_str())
+                || (by_transaction.is_some() && order.transaction_id.as_deref() == by_transaction)
+        })
+        .ok_or_else(|| {
+            if by_transaction.is_none() && by_out_trade_no.is_none() {
+                param_error("out_trade_no", "or transaction_id is required")
+            } else {
+                not_found("订单")
+            }
+        })?;
+    if order.trade_state != "SUCCESS" {
+        return Err(Reply::error(
+            StatusCode::FORBIDDEN,
+            "TRADE_STATE_ERROR",
+            "订单未支付，不能退款 (the order is not paid)",
+        ));
+    }
+    if Some(total) != order.request["amount"]["total"].as_u64() {
+        return Err(param_error("amount.total", "differs from the order's total"));
+    }
+    if refund == 0 || order.refunded + refund > total {
+        return Err(Reply::error(
+            StatusCode::BAD_REQUEST,
+            "INVALID_REQUEST",
+            "退款金额超过订单可退金额 (refund exceeds what is left)",
+        ));
+    }
+    let mut refunds = state.refunds.lock().unwrap_or_else(|e| e.into_inner());
+    if refunds.contains_key(&out_refund_no) {
+        return Err(Reply::error(
+            StatusCode::BAD_REQUEST,
+            "INVALID_REQUEST",
+            "商户退款单号重复 (out_refund_no already used)",
+        ));
+    }
+    order.refunded += refund;
+    let record = Refund {
+        refund_id: format!("50300{:024}", state.next()),
+        out_trade_no: out_trade_no.clone(),
+        request: Value::Object(body),
+        created: now_rfc3339(),
+    };
+    let value = refund_json(&record, order, "PROCESSING");
+    refunds.insert(out_refund_no, record);
+    Ok(Reply::ok(&value))
+}
+
+fn refund_json(refund: &Refund, order: &Order, status: &str) -> Value {
+    json!({
+        "refund_id": refund.refund_id,
+        "out_refund_no": refund.request["out_refund_no"],
+        "transaction_id": order.transaction_id,
+        "out_trade_no": refund.out_trade_no,
+        "channel": "ORIGINAL",
+        "user_received_account": "支付用户零钱",
+        "create_time": refund.created,
+        "status": status,
+        "amount": {
+            "total": refund.request["amount"]["total"],
+            "refund": refund.request["amount"]["refund"],
+            "payer_total": refund.request["amount"]["total"],
+            "payer_refund": refund.request["amount"]["refund"],
+            "currency": "CNY",
+        },
+    })
+}
+
+fn query_refund(state: &State, out_refund_no: &str) -> Result<Reply, Reply> {
+    let refunds = state.refunds.lock().unwrap_or_else(|e| e.into_inner());
+    let refund = refunds.get(out_refund_no).ok_or_else(|| {
+        Reply::error(
+            StatusCode::NOT_FOUND,
+            "RESOURCE_NOT_EXISTS",
+            "退款单不存在 (no such refund)",
+        )
+    })?;
+    let orders = state.orders.lock().unwrap_or_else(|e| e.into_inner());
+    let order = orders.get(&refund.out_trade_no).ok_or_else(|| not_found("订单"))?;
+    // Refunds settle at once in the emulator: the first query already sees SUCCESS.
+    let mut value = refund_json(refund, order, "SUCCESS");
+    value["success_time"] = json!(now_rfc3339());
+    Ok(Reply::ok(&value))
+}

@@ -1,0 +1,353 @@
+//! End to end through the public API against the crate's own emulator: the seed call, prepay →
+//! query → close, pay → refund → refund query, certificates, injected faults, and the
+//! emulator refusing requests WeChat Pay would refuse.
+
+use serde_json::{json, Value};
+use wechatpay::emulator::{Emulator, Fault, Mode, FAULT_HEADER};
+use wechatpay::middleware::from_fn;
+use wechatpay::{AesGcm, Certificate, VerifyCheck};
+
+const SEED: &str = "v3/brand/partner/card-member/user-points/sync";
+
+fn seed() -> Value {
+    json!({ "json": {
+        "out_request_no": "100002322019090134234sfdf", "brand_id": "1004",
+        "card_id": "pbLatjvWOibDc5-TBnbUk1pD12o0", "openid": "obLatjnx9gnqzS4myYGmLZ7LgLBA",
+        "user_card_code": "478515832665", "point_balance": 1000 } })
+}
+
+fn order(emulator: &Emulator, out_trade_no: &str, total: u64) -> Value {
+    json!({"json": {
+        "appid": "wxd678efh567hg6787", "mchid": emulator.identity().mchid, "description": "Image形象店-深圳腾大-QQ公仔",
+        "out_trade_no": out_trade_no, "notify_url": "https://www.weixin.qq.com/wxpay/pay.php",
+        "amount": {"total": total, "currency": "CNY"}, "payer": {"openid": "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"}
+    }})
+}
+
+#[test]
+fn the_seed_call_in_three_styles_blocking_and_async() {
+    let emulator = Emulator::start().unwrap();
+    let client = emulator.client_builder().build().unwrap();
+    let expected = seed()["json"].clone();
+    for response in [
+        client.chain(SEED).post(seed()).unwrap(),
+        client[SEED].post(seed()).unwrap(),
+        client
+            .seg("v3")
+            .seg("brand")
+            .seg("partner")
+            .seg("cardMember")
+            .seg("userPoints")
+            .seg("sync")
+            .post(seed())
+            .unwrap(),
+        tokio::runtime::Runtime::new()
+            .unwrap()
+            .block_on(client[SEED].post_async(seed()))
+            .unwrap(),
+    ] {
+        assert_eq!(response.json::<Value>().unwrap(), expected);
+        assert!(response.request_id().unwrap().starts_with("EMU"));
+    }
+    // The emulator validates the six fields.
+    let err = client
+        .chain(SEED)
+        .post(json!({"json": {"brand_id": "1004"}}))
+        .unwrap_err();
+    let api = err.api().unwrap();
+    assert_eq!((api.status().as_u16(), api.code()), (400, "PARAM_ERROR"));
+    assert_eq!(api.detail().unwrap()["field"], "out_request_no");
+}
+
+#[test]
+fn prepay_query_close() {
+    let emulator = Emulator::start().unwrap();
+    let client = emulator.client_builder().build().unwrap();
+    let mchid = emulator.identity().mchid.clone();
+    let native = client
+        .chain("v3/pay/transactions/native")
+        .post(order(&emulator, "T-native", 100))
+        .unwrap();
+    assert!(native.json::<Value>().unwrap()["code_url"]
+        .as_str()
+        .unwrap()
+        .starts_with("weixin://wxpay/bizpayurl?pr="));
+    let jsapi = client
+        .chain("v3/pay/transactions/jsapi")
+        .post(order(&emulator, "T-jsapi", 1))
+        .unwrap();
+    assert!(jsapi.json::<Value>().unwrap()["prepay_id"]
+        .as_str()
+        .unwrap()
+        .starts_with("wx"));
+    let mut h5 = order(&emulator, "T-h5", 1);
+    h5["json"]["scene_info"] = json!({"payer_client_ip": "127.0.0.1", "h5_info": {"type": "Wap"}});
+    let h5 = client.chain("v3/pay/transactions/h5").post(h5).unwrap();
+    assert!(h5.json::<Value>().unwrap()["h5_url"]
+        .as_str()
+        .unwrap()
+        .starts_with("https://"));
+
+    let query = |no: &str| {
+        client
+            .chain("v3/pay/transactions/out-trade-no/{out_trade_no}")
+            .get(json!({"out_trade_no": no, "query": {"mchid": mchid}}))
+    };
+    assert_eq!(
+        query("T-native").unwrap().json::<Value>().unwrap()["trade_state"],
+        "NOTPAY"
+    );
+    let close = client
+        .chain("v3/pay/transactions/out-trade-no/{out_trade_no}/close")
+        .post(json!({"out_trade_no": "T-native", "json": {"mchid": mchid}}))
+        .unwrap();
+    assert_eq!(close.status(), 204);
+    assert_eq!(
+        query("T-native").unwrap().json::<Value>().unwrap()["trade_state"],
+        "CLOSED"
+    );
+    assert_eq!(query("T-none").unwrap_err().api().unwrap().code(), "ORDER_NOT_EXIST");
+    // The query needs mchid, as the real API does.
+    let err = client
+        .chain("v3/pay/transactions/out-trade-no/T-jsapi")
+        .get(())
+        .unwrap_err();
+    assert_eq!(err.api().unwrap().code(), "PARAM_ERROR");
+}
+
+#[test]
+fn pay_then_refund_then_query() {
+    let emulator = Emulator::start().unwrap();
+    let client = emulator.client_builder().build().unwrap();
+    let mchid = emulator.identity().mchid.clone();
+    client
+        .chain("v3/pay/transactions/app")
+        .post(order(&emulator, "T-1", 999))
+        .unwrap();
+    let refund = json!({"json": {"out_trade_no": "T-1", "out_refund_no": "R-1", "amount": {"refund": 500, "total": 999, "currency": "CNY"}}});
+    // Not paid yet: no refund.
+    let err = client.chain("v3/refund/domestic/refunds").post(&refund).unwrap_err();
+    assert_eq!(err.api().unwrap().code(), "TRADE_STATE_ERROR");
+
+    let paid = emulator.pay("T-1").unwrap();
+    let transaction_id = paid["transaction_id"].as_str().unwrap().to_owned();
+    let by_id = client
+        .chain("v3/pay/transactions/id/{transaction_id}")
+        .get(json!({"transaction_id": transaction_id, "query": {"mchid": mchid}}))
+        .unwrap()
+        .json::<Value>()
+        .unwrap();
+    assert_eq!(by_id["trade_state"], "SUCCESS");
+    assert_eq!(by_id["out_trade_no"], "T-1");
+
+    let created = client
+        .chain("v3/refund/domestic/refunds")
+        .post(&refund)
+        .unwrap()
+        .json::<Value>()
+        .unwrap();
+    assert_eq!(created["status"], "PROCESSING");
+    assert_eq!(created["amount"]["refund"], 500);
+    let queried = client
+        .chain("v3/refund/domestic/refunds/{out_refund_no}")
+        .get(json!({"out_refund_no": "R-1"}))
+        .unwrap()
+        .json::<Value>()
+        .unwrap();
+    assert_eq!(queried["status"], "SUCCESS");
+    assert_eq!(queried["refund_id"], created["refund_id"]);
+    // More than is left is refused.
+    let too_much = json!({"json": {"transaction_id": transaction_id, "out_refund_no": "R-2", "amount": {"refund": 500, "total": 999, "currency": "CNY"}}});
+    assert_eq!(
+        client
+            .chain("v3/refund/domestic/refunds")
+            .post(too_much)
+            .unwrap_err()
+            .api()
+            .unwrap()
+            .code(),
+        "INVALID_REQUEST"
+    );
+}
+
+#[test]
+fn certificates_in_both_modes() {
+    let emulator = Emulator::builder().mode(Mode::PlatformCertificate).start().unwrap();
+    let client = emulator.client_builder().build().unwrap();
+    let answer = client
+        .chain("v3/certificates")
+        .get(())
+        .unwrap()
+        .json::<Value>()
+        .unwrap();
+    let entry = &answer["data"][0];
+    let encrypted = &entry["encrypt_certificate"];
+    let pem = AesGcm::decrypt(
+        encrypted["ciphertext"].as_str().unwrap(),
+        emulator.identity().apiv3_key.as_bytes(),
+        encrypted["nonce"].as_str().unwrap(),
+        encrypted["associated_data"].as_str().unwrap(),
+    )
+    .unwrap();
+    let cert = Certificate::from_bytes(pem).unwrap();
+    assert_eq!(cert.serial_no(), entry["serial_no"]);
+    assert_eq!(cert.serial_no(), emulator.identity().platform_serial());
+    assert!(entry["expire_time"].as_str().unwrap().ends_with("+08:00"));
+
+    let public_key_mode = Emulator::start().unwrap();
+    let err = public_key_mode
+        .client_builder()
+        .build()
+        .unwrap()
+        .chain("v3/certificates")
+        .get(())
+        .unwrap_err();
+    assert_eq!(err.api().unwrap().code(), "RESOURCE_NOT_EXISTS");
+    assert_eq!(err.api().unwrap().status(), 404);
+}
+
+#[test]
+fn every_injected_fault_is_rejected_by_the_client() {
+    let emulator = Emulator::start().unwrap();
+    let client = emulator.client_builder().build().unwrap();
+    let with_fault = |fault: &str| {
+        client
+            .chain(SEED)
+            .post(json!({"json": seed()["json"], "headers": {FAULT_HEADER: fault}}))
+    };
+    let check = |fault: &str| {
+        with_fault(fault)
+            .unwrap_err()
+            .verify()
+            .unwrap_or_else(|| panic!("{fault}"))
+            .check()
+            .clone()
+    };
+    assert!(matches!(check("bad-signature"), VerifyCheck::BadSignature { .. }));
+    assert!(matches!(check("tamper-body"), VerifyCheck::BadSignature { .. }));
+    for (fault, header) in [
+        ("missing-timestamp", "Wechatpay-Timestamp"),
+        ("missing-nonce", "Wechatpay-Nonce"),
+        ("missing-signature", "Wechatpay-Signature"),
+        ("missing-serial", "Wechatpay-Serial"),
+    ] {
+        assert_eq!(check(fault), VerifyCheck::MissingHeader(header));
+    }
+    assert!(matches!(check("stale"), VerifyCheck::TimestampSkew { .. }));
+    assert!(matches!(check("future"), VerifyCheck::TimestampSkew { .. }));
+    assert!(matches!(check("unknown-serial"), VerifyCheck::UnknownSerial(_)));
+    assert_eq!(
+        with_fault("system-error").unwrap_err().api().unwrap().code(),
+        "SYSTEM_ERROR"
+    );
+    assert_eq!(
+        with_fault("frequency-limited").unwrap_err().api().unwrap().status(),
+        429
+    );
+    let slow = client
+        .chain(SEED)
+        .post(json!({"json": seed()["json"], "headers": {FAULT_HEADER: "delay-800"}, "timeout": 0.2}));
+    assert!(slow.unwrap_err().is_timeout());
+    assert_eq!(
+        with_fault("no-such-fault").unwrap_err().api().unwrap().code(),
+        "PARAM_ERROR"
+    );
+
+    // Faults for every request, then cleared.
+    emulator.set_faults([Fault::BadSignature]);
+    assert!(client.chain(SEED).post(seed()).unwrap_err().is_verify());
+    emulator.set_faults([]);
+    assert!(client.chain(SEED).post(seed()).is_ok());
+}
+
+fn sign_error(err: wechatpay::Error) -> Value {
+    let api = err.api().unwrap_or_else(|| panic!("not an API error: {err}"));
+    assert_eq!((api.status().as_u16(), api.code()), (401, "SIGN_ERROR"), "{err}");
+    api.detail().cloned().unwrap()
+}
+
+#[test]
+fn the_emulator_refuses_what_wechat_pay_refuses() {
+    let emulator = Emulator::start().unwrap();
+    // Signed with another key.
+    let other_key = wechatpay::Rsa::from_private(
+        std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/keys/merchant_pkcs8.pem"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let client = emulator.client_builder().private_key(other_key).build().unwrap();
+    let detail = sign_error(client.chain(SEED).post(seed()).unwrap_err());
+    // The detail shows the exact message it expected, to diff against what was signed.
+    let message = detail["sign_information"]["sign_message"].as_str().unwrap();
+    assert!(message.starts_with(&format!("POST\n/{SEED}\n")), "{message}");
+    assert!(message.ends_with(&format!("{}\n", seed()["json"])), "{message}");
+
+    // Body changed after signing.
+    let tamper = from_fn(|mut request, next| {
+        *request.body_mut() = bytes::Bytes::from(request.body().to_vec().into_iter().rev().collect::<Vec<u8>>());
+        next.run(request)
+    });
+    let client = emulator
+        .client_builder()
+        .middleware_after("signer", "tamper", tamper)
+        .build()
+        .unwrap();
+    sign_error(client.chain(SEED).post(seed()).unwrap_err());
+
+    // Query re-ordered after signing.
+    let reorder = from_fn(|mut request, next| {
+        let uri = request.uri().to_string().replace("?a=1&b=2", "?b=2&a=1");
+        *request.uri_mut() = uri.parse().unwrap();
+        next.run(request)
+    });
+    let client = emulator
+        .client_builder()
+        .middleware_after("signer", "reorder", reorder)
+        .build()
+        .unwrap();
+    let detail = sign_error(
+        client
+            .chain("v3/anything")
+            .get(json!({"query": {"a": 1, "b": 2}}))
+            .unwrap_err(),
+    );
+    assert!(detail["sign_information"]["url"]
+        .as_str()
+        .unwrap()
+        .ends_with("?b=2&a=1"));
+
+    // A stale timestamp: a signer whose clock is 10 minutes slow.
+    let identity = emulator.identity().clone();
+    let stale = move |request: wechatpay::SigningRequest| {
+        let identity = identity.clone();
+        async move {
+            let timestamp = wechatpay::Formatter::timestamp() - 600;
+            let message = request.message(timestamp, "NONCE");
+            let signature = wechatpay::Rsa::sign(&message, identity.merchant.private_key())?;
+            Ok(wechatpay::Formatter::authorization(
+                &identity.mchid,
+                "NONCE",
+                &signature,
+                timestamp,
+                identity.merchant_serial(),
+            ))
+        }
+    };
+    let client = emulator.client_builder().signer(stale).build().unwrap();
+    let detail = sign_error(client.chain(SEED).post(seed()).unwrap_err());
+    assert!(detail["issue"].as_str().unwrap().contains("timestamp"), "{detail}");
+
+    // Unknown paths get a signed echo.
+    let client = emulator.client_builder().build().unwrap();
+    let echo = client
+        .chain("v3/marketing/favor/stocks")
+        .get(json!({"query": {"offset": 0}}))
+        .unwrap()
+        .json::<Value>()
+        .unwrap();
+    assert_eq!(echo["path"], "/v3/marketing/favor/stocks");
+    assert_eq!(echo["query"], "offset=0");
+}
