@@ -351,3 +351,120 @@ fn the_emulator_refuses_what_wechat_pay_refuses() {
     assert_eq!(echo["path"], "/v3/marketing/favor/stocks");
     assert_eq!(echo["query"], "offset=0");
 }
+
+#[test]
+fn notifications_reach_a_webhook_and_verify() {
+    use std::io::{Read, Write};
+    // A minimal webhook on loopback: reads one POST, verifies it, answers 204 or 400 with
+    // WeChat Pay's {"code":"FAIL"} shape.
+    let emulator = Emulator::builder().mode(Mode::PlatformCertificate).start().unwrap();
+    let verifier = emulator.notification_verifier().unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/notify", listener.local_addr().unwrap());
+    let webhook = std::thread::spawn(move || {
+        let mut results = Vec::new();
+        for _ in 0..2 {
+            let (mut stream, _) = listener.accept().unwrap();
+            let mut raw = Vec::new();
+            let mut buf = [0u8; 4096];
+            let (head_end, length) = loop {
+                let n = stream.read(&mut buf).unwrap();
+                raw.extend_from_slice(&buf[..n]);
+                if let Some(at) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+                    let head = String::from_utf8_lossy(&raw[..at]).to_lowercase();
+                    let length: usize = head
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length:").map(|v| v.trim().parse().unwrap()))
+                        .unwrap();
+                    break (at + 4, length);
+                }
+            };
+            while raw.len() < head_end + length {
+                let n = stream.read(&mut buf).unwrap();
+                raw.extend_from_slice(&buf[..n]);
+            }
+            let head = String::from_utf8_lossy(&raw[..head_end]).into_owned();
+            let headers: Vec<(String, String)> = head
+                .lines()
+                .skip(1)
+                .filter_map(|l| {
+                    l.split_once(':')
+                        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+                })
+                .collect();
+            let outcome = verifier.verify(&headers, &raw[head_end..head_end + length]);
+            let answer = match &outcome {
+                Ok(_) => "HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n".to_owned(),
+                Err(e) => {
+                    let body = json!({"code": "FAIL", "message": e.to_string()}).to_string();
+                    format!(
+                        "HTTP/1.1 400 Bad Request\r\nContent-Length: {}\r\n\r\n{body}",
+                        body.len()
+                    )
+                }
+            };
+            stream.write_all(answer.as_bytes()).unwrap();
+            results.push(outcome.map(|n| (n.event_type, n.resource)));
+        }
+        results
+    });
+
+    let client = emulator.client_builder().build().unwrap();
+    client
+        .chain("v3/pay/transactions/jsapi")
+        .post(order(&emulator, "T-9", 300))
+        .unwrap();
+    let paid = emulator.transaction_notification("T-9").unwrap();
+    assert_eq!(paid.post(&url).unwrap(), 204);
+    client
+        .chain("v3/refund/domestic/refunds")
+        .post(json!({"json": {"out_trade_no": "T-9", "out_refund_no": "R-9", "amount": {"refund": 100, "total": 300, "currency": "CNY"}}}))
+        .unwrap();
+    let mut refund = emulator.refund_notification("R-9").unwrap();
+    refund.body = bytes::Bytes::from(
+        String::from_utf8(refund.body.to_vec())
+            .unwrap()
+            .replace("REFUND.SUCCESS", "REFUND.ABNORMAL"),
+    );
+    assert_eq!(refund.post(&url).unwrap(), 400, "a tampered notification is refused");
+    let results = webhook.join().unwrap();
+    let (event, resource) = results[0].as_ref().unwrap();
+    assert_eq!(event, "TRANSACTION.SUCCESS");
+    assert_eq!(resource["out_trade_no"], "T-9");
+    assert_eq!(resource["trade_state"], "SUCCESS");
+    assert!(results[1].as_ref().unwrap_err().is_verify());
+    // The untampered refund notification verifies.
+    let refund = emulator.refund_notification("R-9").unwrap();
+    let verified = emulator
+        .notification_verifier()
+        .unwrap()
+        .verify(&refund.header_map(), &refund.body)
+        .unwrap();
+    assert_eq!(verified.resource["refund_status"], "SUCCESS");
+    assert_eq!(verified.resource["amount"]["refund"], 100);
+}
+
+#[test]
+fn the_emulator_records_what_it_received_and_takes_faults_in_the_query() {
+    let emulator = Emulator::start().unwrap();
+    let client = emulator.client_builder().build().unwrap();
+    client.chain(SEED).post(seed()).unwrap();
+    let err = client
+        .chain(SEED)
+        .post(json!({"json": seed()["json"], "query": {"emulator_fault": "stale"}}))
+        .unwrap_err();
+    assert!(matches!(
+        err.verify().unwrap().check(),
+        VerifyCheck::TimestampSkew { .. }
+    ));
+    let received = emulator.received();
+    assert_eq!(received.len(), 2);
+    assert_eq!(received[0].method, http::Method::POST);
+    assert_eq!(received[0].target, format!("/{SEED}"));
+    assert_eq!(received[0].body, seed()["json"].to_string());
+    assert!(received[0].headers["authorization"]
+        .to_str()
+        .unwrap()
+        .starts_with("WECHATPAY2-SHA256-RSA2048 "));
+    assert_eq!(received[1].target, format!("/{SEED}?emulator_fault=stale"));
+}

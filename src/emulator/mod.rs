@@ -26,12 +26,18 @@
 //! `POST v3/brand/partner/card-member/user-points/sync`, `POST v3/pay/transactions/{native,jsapi,
 //! app,h5}`, order queries by `out-trade-no` and `id`, `…/close`, `POST v3/refund/domestic/refunds`
 //! and the refund query. Every other `v3/` path answers with a signed echo of what arrived.
-//! Faults can be injected per request ([`FAULT_HEADER`]) or for all requests
-//! ([`Emulator::set_faults`]).
+//! Faults can be injected per request ([`FAULT_HEADER`] or [`FAULT_QUERY`]) or for all requests
+//! ([`Emulator::set_faults`]). It builds signed, encrypted callback notifications
+//! ([`Emulator::transaction_notification`], [`Emulator::refund_notification`]) and POSTs them to
+//! your webhook ([`SignedNotification::post`]), and it records what it received
+//! ([`Emulator::received`]).
+//!
+//! Not yet emulated: bill downloads and media uploads (their endpoints answer with the echo).
 
 mod auth;
 mod fault;
 mod identity;
+mod notification;
 mod reply;
 mod routes;
 mod state;
@@ -49,6 +55,7 @@ use serde_json::Value;
 
 pub use fault::{Fault, FAULT_HEADER};
 pub use identity::{Identity, KeyMaterial};
+pub use notification::SignedNotification;
 
 use crate::builder::Builder;
 use crate::error::{ConfigError, Result};
@@ -67,11 +74,32 @@ pub enum Mode {
 /// The largest request body the emulator reads.
 const MAX_REQUEST: usize = 16 << 20;
 
+/// How many received requests are kept for [`Emulator::received`].
+const RECORDED: usize = 1000;
+
+/// The query parameter that asks for faults on one request (`?emulator_fault=stale`), for
+/// clients that cannot set headers; it is part of the signed target like any other parameter.
+pub const FAULT_QUERY: &str = "emulator_fault";
+
+/// A request as the emulator received it, for assertions in tests.
+#[derive(Debug, Clone)]
+pub struct Received {
+    /// The method.
+    pub method: http::Method,
+    /// Path and query as received.
+    pub target: String,
+    /// The headers.
+    pub headers: http::HeaderMap,
+    /// The body bytes.
+    pub body: Bytes,
+}
+
 struct Shared {
     identity: Identity,
     mode: Mode,
     state: state::State,
     faults: Mutex<Vec<Fault>>,
+    received: Mutex<std::collections::VecDeque<Received>>,
 }
 
 /// A running emulator; it stops when dropped.
@@ -129,6 +157,7 @@ impl EmulatorBuilder {
             mode: self.mode,
             state: state::State::default(),
             faults: Mutex::new(Vec::new()),
+            received: Mutex::new(std::collections::VecDeque::new()),
         });
         let runtime = crate::runtime::get()?;
         let listener = {
@@ -227,6 +256,108 @@ impl Emulator {
         *self.shared.faults.lock().unwrap_or_else(|e| e.into_inner()) = faults.into_iter().collect();
     }
 
+    /// The requests received so far (the last 1000), oldest first.
+    pub fn received(&self) -> Vec<Received> {
+        self.shared
+            .received
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .cloned()
+            .collect()
+    }
+
+    fn signing_key(&self) -> (&crate::crypto::PrivateKey, String) {
+        let identity = &self.shared.identity;
+        match self.shared.mode {
+            Mode::PublicKey => (identity.wechatpay.private_key(), identity.pub_key_id.clone()),
+            Mode::PlatformCertificate => (identity.platform.private_key(), identity.platform_serial().to_owned()),
+        }
+    }
+
+    /// A notification of any event: `resource` encrypted under the APIv3 key, the envelope signed
+    /// with the current mode's WeChat Pay key.
+    pub fn notification(
+        &self,
+        event_type: &str,
+        summary: &str,
+        original_type: &str,
+        resource: &Value,
+    ) -> Result<SignedNotification> {
+        let (key, serial) = self.signing_key();
+        notification::build(
+            event_type,
+            summary,
+            original_type,
+            resource,
+            self.shared.identity.apiv3_key.as_bytes(),
+            key,
+            &serial,
+        )
+    }
+
+    /// `TRANSACTION.SUCCESS` for an order (paying it first if needed).
+    ///
+    /// ```
+    /// # use wechatpay::emulator::Emulator;
+    /// # let emulator = Emulator::start()?;
+    /// # let client = emulator.client_builder().build()?;
+    /// # client.chain("v3/pay/transactions/native").post(serde_json::json!({"json": {"appid": "wx1", "mchid": emulator.identity().mchid,
+    /// #     "description": "d", "out_trade_no": "T1", "notify_url": "https://example.com/n", "amount": {"total": 1}}}))?;
+    /// let notification = emulator.transaction_notification("T1")?;
+    /// let verified = emulator.notification_verifier()?.verify(&notification.header_map(), &notification.body)?;
+    /// assert_eq!(verified.resource["trade_state"], "SUCCESS");
+    /// # Ok::<(), wechatpay::Error>(())
+    /// ```
+    pub fn transaction_notification(&self, out_trade_no: &str) -> Result<SignedNotification> {
+        let transaction = self.pay(out_trade_no)?;
+        self.notification("TRANSACTION.SUCCESS", "支付成功", "transaction", &transaction)
+    }
+
+    /// `REFUND.SUCCESS` for a refund created through the API.
+    pub fn refund_notification(&self, out_refund_no: &str) -> Result<SignedNotification> {
+        let resource = {
+            let refunds = self.shared.state.refunds.lock().unwrap_or_else(|e| e.into_inner());
+            let refund = refunds.get(out_refund_no).ok_or_else(|| {
+                ConfigError::new("out_refund_no", format!("no refund {out_refund_no} in the emulator"))
+            })?;
+            let orders = self.shared.state.orders.lock().unwrap_or_else(|e| e.into_inner());
+            let transaction_id = orders.get(&refund.out_trade_no).and_then(|o| o.transaction_id.clone());
+            serde_json::json!({
+                "mchid": self.shared.identity.mchid,
+                "out_trade_no": refund.out_trade_no,
+                "transaction_id": transaction_id,
+                "out_refund_no": out_refund_no,
+                "refund_id": refund.refund_id,
+                "refund_status": "SUCCESS",
+                "success_time": state::now_rfc3339(),
+                "user_received_account": "支付用户零钱",
+                "amount": {
+                    "total": refund.request["amount"]["total"],
+                    "refund": refund.request["amount"]["refund"],
+                    "payer_total": refund.request["amount"]["total"],
+                    "payer_refund": refund.request["amount"]["refund"],
+                },
+            })
+        };
+        self.notification("REFUND.SUCCESS", "退款成功", "refund", &resource)
+    }
+
+    /// A [`NotificationVerifier`](crate::NotificationVerifier) that trusts this emulator (what a
+    /// webhook under test should be configured with).
+    pub fn notification_verifier(&self) -> Result<crate::NotificationVerifier> {
+        let identity = &self.shared.identity;
+        let keys = match self.shared.mode {
+            Mode::PublicKey => {
+                crate::KeyRing::new().with(identity.pub_key_id.clone(), identity.wechatpay.public_key().clone())
+            }
+            Mode::PlatformCertificate => {
+                crate::KeyRing::new().with(identity.platform_serial(), identity.platform.public_key().clone())
+            }
+        };
+        crate::NotificationVerifier::new(identity.apiv3_key.as_bytes(), keys)
+    }
+
     /// Marks an order paid, as if the payer completed it; returns the transaction object (what a
     /// `TRANSACTION.SUCCESS` notification carries).
     pub fn pay(&self, out_trade_no: &str) -> Result<Value> {
@@ -261,9 +392,33 @@ async fn handle(shared: &Shared, request: http::Request<hyper::body::Incoming>) 
             return reply::render(&shared.identity, shared.mode, reply, &[], &request_id);
         }
     };
+    {
+        let mut received = shared.received.lock().unwrap_or_else(|e| e.into_inner());
+        if received.len() == RECORDED {
+            received.pop_front();
+        }
+        received.push_back(Received {
+            method: parts.method.clone(),
+            target: parts
+                .uri
+                .path_and_query()
+                .map_or_else(|| "/".to_owned(), |pq| pq.to_string()),
+            headers: parts.headers.clone(),
+            body: body.clone(),
+        });
+    }
     let mut faults = shared.faults.lock().unwrap_or_else(|e| e.into_inner()).clone();
-    if let Some(list) = parts.headers.get(FAULT_HEADER).and_then(|v| v.to_str().ok()) {
-        match fault::parse_list(list) {
+    let from_query = parts.uri.query().unwrap_or("").split('&').find_map(|pair| {
+        let (k, v) = pair.split_once('=')?;
+        (k == FAULT_QUERY).then(|| percent_encoding::percent_decode_str(v).decode_utf8_lossy().into_owned())
+    });
+    let from_header = parts
+        .headers
+        .get(FAULT_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    for list in [from_header, from_query].into_iter().flatten() {
+        match fault::parse_list(&list) {
             Ok(more) => faults.extend(more),
             Err(e) => {
                 let reply = reply::Reply::error(http::StatusCode::BAD_REQUEST, "PARAM_ERROR", e.to_string());
