@@ -96,6 +96,7 @@ mod key_ring;
 pub mod middleware;
 mod notify;
 mod options;
+mod pay_sign;
 mod query;
 mod request;
 mod response;
@@ -119,6 +120,7 @@ pub use key_ring::KeyRing;
 pub use middleware::{MerchantSigner, Middleware, Next, Signer, SigningRequest, Verifier, WechatpayVerifier};
 pub use notify::{Notification, NotificationVerifier};
 pub use options::Options;
+pub use pay_sign::{AppPayParams, JsapiPayParams};
 pub use request::{Endpoint, Request};
 pub use response::Response;
 pub use signed_headers::{

@@ -1,0 +1,96 @@
+//! `wechatpay <method> <path>`: any signed call.
+
+use clap::Args;
+use serde_json::{Map, Value};
+use wechatpay::{ConfigError, Result};
+
+use crate::config::Settings;
+
+#[derive(Debug, Args)]
+pub struct CallArgs {
+    /// The path, e.g. v3/pay/transactions/id/{transaction_id}
+    pub path: String,
+    /// The JSON body
+    #[arg(long, conflicts_with = "data")]
+    pub json: Option<String>,
+    /// A body field: key=text, or key:=JSON for numbers, booleans, objects (repeatable)
+    #[arg(short = 'd', long = "data")]
+    pub data: Vec<String>,
+    /// A query parameter, k=v (repeatable)
+    #[arg(long)]
+    pub query: Vec<String>,
+    /// A path variable, name=value (repeatable)
+    #[arg(long)]
+    pub var: Vec<String>,
+    /// A header, "Name: value" (repeatable)
+    #[arg(long)]
+    pub header: Vec<String>,
+    /// Timeout in seconds
+    #[arg(long)]
+    pub timeout: Option<f64>,
+}
+
+fn pair<'a>(text: &'a str, separator: char, what: &str) -> Result<(&'a str, &'a str)> {
+    text.split_once(separator)
+        .map(|(k, v)| (k.trim(), v.trim()))
+        .ok_or_else(|| ConfigError::new(what, format!("{text:?} must be NAME{separator}VALUE")).into())
+}
+
+/// The PHP-shaped options object the arguments describe.
+pub fn options(args: &CallArgs) -> Result<Value> {
+    let mut options = Map::new();
+    if let Some(json) = &args.json {
+        let body: Value = serde_json::from_str(json).map_err(|e| ConfigError::new("json", e.to_string()))?;
+        options.insert("json".into(), body);
+    } else if !args.data.is_empty() {
+        let mut body = Map::new();
+        for item in &args.data {
+            let (k, v) = pair(item, '=', "data")?;
+            match k.strip_suffix(':') {
+                Some(k) => {
+                    let value = serde_json::from_str(v)
+                        .map_err(|e| ConfigError::new(format!("data.{k}"), format!("{v:?} is not JSON: {e}")))?;
+                    body.insert(k.to_owned(), value)
+                }
+                None => body.insert(k.to_owned(), Value::String(v.to_owned())),
+            };
+        }
+        options.insert("json".into(), Value::Object(body));
+    }
+    if !args.query.is_empty() {
+        let mut query = Map::new();
+        for item in &args.query {
+            let (k, v) = pair(item, '=', "query")?;
+            query.insert(k.to_owned(), Value::String(v.to_owned()));
+        }
+        options.insert("query".into(), Value::Object(query));
+    }
+    if !args.header.is_empty() {
+        let mut headers = Map::new();
+        for item in &args.header {
+            let (k, v) = pair(item, ':', "header")?;
+            headers.insert(k.to_owned(), Value::String(v.to_owned()));
+        }
+        options.insert("headers".into(), Value::Object(headers));
+    }
+    for item in &args.var {
+        let (k, v) = pair(item, '=', "var")?;
+        options.insert(k.to_owned(), Value::String(v.to_owned()));
+    }
+    if let Some(timeout) = args.timeout {
+        options.insert("timeout".into(), Value::from(timeout));
+    }
+    Ok(Value::Object(options))
+}
+
+pub fn run(settings: &Settings, method: http::Method, args: CallArgs) -> Result<()> {
+    let client = settings.resolve()?.builder()?.build()?;
+    let response = client.chain(&args.path).request(method, options(&args)?)?;
+    say!("{}", response.status());
+    say!("Request-ID: {}", response.request_id().unwrap_or("-"));
+    match response.json::<Value>() {
+        Ok(body) => say!("{}", serde_json::to_string_pretty(&body).unwrap_or_default()),
+        Err(_) => say!("{}", String::from_utf8_lossy(response.bytes())),
+    }
+    Ok(())
+}

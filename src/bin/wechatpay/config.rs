@@ -1,0 +1,148 @@
+//! Settings from flags, `WECHATPAY_*` environment variables, or a profile file (JSON), in that
+//! order of precedence.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use clap::Args;
+use serde::{Deserialize, Serialize};
+use wechatpay::{Builder, ConfigError, KeyRing, PrivateKey, Result, Rsa};
+
+/// A profile file: what `wechatpay emulator` writes and what `--profile` reads.
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+pub struct Profile {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mchid: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub serial: Option<String>,
+    /// A key input `Rsa::from_private` accepts, e.g. `file:///path/apiclient_key.pem`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub private_key: Option<String>,
+    /// Serial or `PUB_KEY_ID_…` → a key input `Rsa::from_public` accepts.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub certs: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub apiv3_key: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_uri: Option<String>,
+    /// The merchant API certificate, for `doctor`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merchant_cert: Option<String>,
+}
+
+/// The global options.
+#[derive(Debug, Args)]
+pub struct Settings {
+    /// A profile file (JSON) with any of the settings below
+    #[arg(long, global = true, env = "WECHATPAY_PROFILE")]
+    pub profile: Option<PathBuf>,
+    /// Merchant id (商户号)
+    #[arg(long, global = true, env = "WECHATPAY_MCHID")]
+    pub mchid: Option<String>,
+    /// Merchant API certificate serial
+    #[arg(long, global = true, env = "WECHATPAY_SERIAL")]
+    pub serial: Option<String>,
+    /// Merchant private key: file:///path/apiclient_key.pem, PEM text, private.pkcs8://…
+    #[arg(long, global = true, env = "WECHATPAY_PRIVATE_KEY", hide_env_values = true)]
+    pub private_key: Option<String>,
+    /// WeChat Pay key: SERIAL_OR_PUB_KEY_ID=file:///path.pem (repeatable; comma-separated in the env)
+    #[arg(long = "cert", global = true, env = "WECHATPAY_CERTS", value_delimiter = ',')]
+    pub certs: Vec<String>,
+    /// APIv3 key (32 bytes), for notifications and certificates
+    #[arg(long, global = true, env = "WECHATPAY_APIV3_KEY", hide_env_values = true)]
+    pub apiv3_key: Option<String>,
+    /// Base URI (default https://api.mch.weixin.qq.com/)
+    #[arg(long, global = true, env = "WECHATPAY_BASE_URI")]
+    pub base_uri: Option<String>,
+    /// Merchant API certificate (for `doctor`)
+    #[arg(long, global = true, env = "WECHATPAY_MERCHANT_CERT")]
+    pub merchant_cert: Option<String>,
+}
+
+fn missing(field: &str, flag: &str, env: &str) -> wechatpay::Error {
+    ConfigError::new(
+        field,
+        format!("is required: give --{flag}, set {env}, or put it in the --profile file"),
+    )
+    .into()
+}
+
+impl Settings {
+    /// Flags and environment over the profile file.
+    pub fn resolve(&self) -> Result<Profile> {
+        let mut profile = match &self.profile {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| ConfigError::new("profile", format!("cannot read {}: {e}", path.display())))?;
+                serde_json::from_str::<Profile>(&text).map_err(|e| {
+                    ConfigError::new("profile", format!("{} is not a valid profile: {e}", path.display()))
+                })?
+            }
+            None => Profile::default(),
+        };
+        let over = |mine: &Option<String>, theirs: &mut Option<String>| {
+            if mine.is_some() {
+                theirs.clone_from(mine);
+            }
+        };
+        over(&self.mchid, &mut profile.mchid);
+        over(&self.serial, &mut profile.serial);
+        over(&self.private_key, &mut profile.private_key);
+        over(&self.apiv3_key, &mut profile.apiv3_key);
+        over(&self.base_uri, &mut profile.base_uri);
+        over(&self.merchant_cert, &mut profile.merchant_cert);
+        for cert in &self.certs {
+            let (serial, key) = cert
+                .split_once('=')
+                .ok_or_else(|| ConfigError::new("cert", format!("{cert:?} must be SERIAL_OR_PUB_KEY_ID=KEY")))?;
+            profile.certs.insert(serial.to_owned(), key.to_owned());
+        }
+        Ok(profile)
+    }
+}
+
+impl Profile {
+    pub fn private_key(&self) -> Result<PrivateKey> {
+        Rsa::from_private(
+            self.private_key
+                .as_deref()
+                .ok_or_else(|| missing("private_key", "private-key", "WECHATPAY_PRIVATE_KEY"))?,
+        )
+    }
+
+    pub fn mchid(&self) -> Result<&str> {
+        self.mchid
+            .as_deref()
+            .ok_or_else(|| missing("mchid", "mchid", "WECHATPAY_MCHID"))
+    }
+
+    pub fn apiv3_key(&self) -> Result<&str> {
+        self.apiv3_key
+            .as_deref()
+            .ok_or_else(|| missing("apiv3_key", "apiv3-key", "WECHATPAY_APIV3_KEY"))
+    }
+
+    pub fn key_ring(&self) -> Result<KeyRing> {
+        self.certs
+            .iter()
+            .map(|(serial, key)| Ok((serial.clone(), Rsa::from_public(key)?)))
+            .collect()
+    }
+
+    /// A client builder with everything configured (certs may be empty for `certificates download`).
+    pub fn builder(&self) -> Result<Builder> {
+        let mut builder = Builder::new()
+            .mchid(self.mchid()?)
+            .serial(
+                self.serial
+                    .as_deref()
+                    .ok_or_else(|| missing("serial", "serial", "WECHATPAY_SERIAL"))?,
+            )
+            .private_key(self.private_key()?)
+            .certs(&self.key_ring()?);
+        if let Some(base) = &self.base_uri {
+            builder = builder.base_uri(base);
+        }
+        Ok(builder)
+    }
+}

@@ -1,0 +1,132 @@
+//! `wechatpay`: call WeChat Pay APIv3 from the shell, manage certificates, check notifications,
+//! and run the local emulator.
+
+/// `println!` that ignores a closed stdout (`wechatpay … | head` must not panic).
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
+mod call;
+mod config;
+mod emulator;
+mod tools;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use config::Settings;
+
+#[derive(Parser)]
+#[command(
+    name = "wechatpay",
+    version,
+    about = "WeChat Pay (微信支付) APIv3 from the command line"
+)]
+struct Cli {
+    #[command(flatten)]
+    settings: Settings,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// GET a path: `wechatpay get v3/certificates`
+    #[command(alias = "GET")]
+    Get(call::CallArgs),
+    /// POST a path: `wechatpay post v3/pay/transactions/native --json '{…}'`
+    #[command(alias = "POST")]
+    Post(call::CallArgs),
+    /// PUT a path
+    #[command(alias = "PUT")]
+    Put(call::CallArgs),
+    /// PATCH a path
+    #[command(alias = "PATCH")]
+    Patch(call::CallArgs),
+    /// DELETE a path
+    #[command(alias = "DELETE")]
+    Delete(call::CallArgs),
+    /// Platform certificates
+    Certificates {
+        #[command(subcommand)]
+        command: tools::CertificatesCommand,
+    },
+    /// Callback notifications
+    Notify {
+        #[command(subcommand)]
+        command: tools::NotifyCommand,
+    },
+    /// Pay-sign parameters for the WeChat clients
+    Sign(tools::SignArgs),
+    /// Encrypt a sensitive field with the WeChat Pay key (RSA-OAEP)
+    Encrypt(tools::EncryptArgs),
+    /// Decrypt a field WeChat Pay encrypted with the merchant key
+    Decrypt(tools::DecryptArgs),
+    /// Run the local WeChat Pay emulator and print the settings a client needs
+    Emulator(emulator::EmulatorArgs),
+    /// Check the configuration against the server: key and serial, clock, verification mode
+    Doctor,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::Get(args) => call::run(&cli.settings, http::Method::GET, args),
+        Command::Post(args) => call::run(&cli.settings, http::Method::POST, args),
+        Command::Put(args) => call::run(&cli.settings, http::Method::PUT, args),
+        Command::Patch(args) => call::run(&cli.settings, http::Method::PATCH, args),
+        Command::Delete(args) => call::run(&cli.settings, http::Method::DELETE, args),
+        Command::Certificates { command } => tools::certificates(&cli.settings, command),
+        Command::Notify { command } => tools::notify(&cli.settings, command),
+        Command::Sign(args) => tools::sign(&cli.settings, args),
+        Command::Encrypt(args) => tools::encrypt(&cli.settings, args),
+        Command::Decrypt(args) => tools::decrypt(&cli.settings, args),
+        Command::Emulator(args) => emulator::run(args),
+        Command::Doctor => tools::doctor(&cli.settings),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => report(&e),
+    }
+}
+
+/// Prints the error's kind and details; the exit code tells the kind apart for scripts:
+/// 1 API error, 2 verification failure, 3 configuration or input, 4 transport or timeout, 5 other.
+fn report(error: &wechatpay::Error) -> ExitCode {
+    let (kind, code) = match error {
+        wechatpay::Error::Api(_) => ("api", 1),
+        wechatpay::Error::Verify(_) => ("verification", 2),
+        wechatpay::Error::Config(_) | wechatpay::Error::Key(_) | wechatpay::Error::Template(_) => ("configuration", 3),
+        wechatpay::Error::Transport(_) | wechatpay::Error::Timeout(_) => ("transport", 4),
+        _ => ("error", 5),
+    };
+    eprintln!("error ({kind}): {error}");
+    if let Some(api) = error.api() {
+        eprintln!("  status:     {}", api.status());
+        eprintln!("  code:       {}", api.code());
+        eprintln!("  message:    {}", api.message());
+        if let Some(detail) = api.detail() {
+            eprintln!(
+                "  detail:     {}",
+                serde_json::to_string_pretty(detail).unwrap_or_default()
+            );
+        }
+        eprintln!("  Request-ID: {}", api.request_id().unwrap_or("-"));
+    }
+    if let Some(verify) = error.verify() {
+        eprintln!("  check:      {}", verify.check());
+        if let Some(id) = verify.response().and_then(wechatpay::Response::request_id) {
+            eprintln!("  Request-ID: {id}");
+        }
+    }
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        eprintln!("  caused by:  {cause}");
+        source = cause.source();
+    }
+    ExitCode::from(code)
+}
