@@ -12,6 +12,7 @@ use http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
 
 use crate::chain::{Chain, Nodes};
 use crate::error::{ConfigError, Error, Result};
+use crate::middleware::SignedBody;
 use crate::middleware::Stack;
 use crate::options::Options;
 use crate::request::{Endpoint, Request};
@@ -86,6 +87,7 @@ impl ClientInner {
         let uri: Uri = url
             .parse()
             .map_err(|e| ConfigError::new("path", format!("{url:?} is not a valid URI: {e}")))?;
+        let signed_body = options.signed_body;
         let body = match (options.json, options.body) {
             (Some(json), _) => {
                 Bytes::from(serde_json::to_vec(&json).map_err(|e| ConfigError::new("json", e.to_string()))?)
@@ -94,7 +96,7 @@ impl ClientInner {
             (None, None) => Bytes::new(),
         };
         let mut headers = self.headers.clone();
-        if !body.is_empty() {
+        if !body.is_empty() && signed_body.is_none() {
             headers.insert(CONTENT_TYPE, HeaderValue::from_static(JSON));
         }
         for (name, value) in &options.headers {
@@ -108,6 +110,9 @@ impl ClientInner {
             .map_err(|e| ConfigError::new("request", e.to_string()))?;
         *request.headers_mut() = headers;
         request.extensions_mut().insert(Endpoint::new(method, template));
+        if let Some(meta) = signed_body {
+            request.extensions_mut().insert(SignedBody(meta));
+        }
         let timeout = options.timeout.or(self.timeout).filter(|t| *t != Duration::MAX);
         Ok((request, timeout))
     }

@@ -93,6 +93,7 @@ pub mod emulator;
 mod error;
 mod formatter;
 mod key_ring;
+mod media;
 pub mod middleware;
 mod notify;
 mod options;
@@ -117,6 +118,7 @@ pub use error::{
 };
 pub use formatter::Formatter;
 pub use key_ring::KeyRing;
+pub use media::MediaUtil;
 pub use middleware::{MerchantSigner, Middleware, Next, Signer, SigningRequest, Verifier, WechatpayVerifier};
 pub use notify::{Notification, NotificationVerifier};
 pub use options::Options;

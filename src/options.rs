@@ -48,6 +48,8 @@ pub struct Options {
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) variables: Map<String, Value>,
     pub(crate) timeout: Option<Duration>,
+    /// What the signature covers when it is not the body (a multipart upload's `meta` JSON).
+    pub(crate) signed_body: Option<Bytes>,
     invalid: Option<ConfigError>,
 }
 

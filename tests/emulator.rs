@@ -468,3 +468,108 @@ fn the_emulator_records_what_it_received_and_takes_faults_in_the_query() {
         .starts_with("WECHATPAY2-SHA256-RSA2048 "));
     assert_eq!(received[1].target, format!("/{SEED}?emulator_fault=stale"));
 }
+
+#[test]
+fn media_upload_signs_meta_and_the_emulator_checks_the_file_hash() {
+    let emulator = Emulator::start().unwrap();
+    let client = emulator.client_builder().build().unwrap();
+    let png = [&b"\x89PNG\r\n\x1a\n"[..], &[7u8; 5000]].concat();
+    let media = wechatpay::MediaUtil::from_bytes("logo.png", png.clone());
+    let answer = client
+        .chain("v3/merchant/media/upload")
+        .post(media.into_options())
+        .unwrap();
+    assert!(answer.json::<Value>().unwrap()["media_id"]
+        .as_str()
+        .unwrap()
+        .starts_with("EMU-"));
+    let received = emulator.received().pop().unwrap();
+    assert!(received.headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("multipart/form-data; boundary="));
+
+    // The same upload in the async style.
+    let media = wechatpay::MediaUtil::from_bytes("clip.mp4", vec![1u8; 70_000]);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    assert!(runtime
+        .block_on(client["v3/merchant/media/video_upload"].post_async(media.into_options()))
+        .is_ok());
+
+    // A meta whose sha256 does not match the file.
+    let wrong = wechatpay::MediaUtil::from_bytes("logo.png", png)
+        .set_meta(json!({"filename": "logo.png", "sha256": "00".repeat(32)}));
+    let err = client
+        .chain("v3/merchant/media/upload")
+        .post(wrong.into_options())
+        .unwrap_err();
+    assert_eq!(err.api().unwrap().detail().unwrap()["field"], "meta.sha256");
+}
+
+#[test]
+fn trade_bills_download_unsigned_with_a_hash_plain_and_gzip() {
+    use std::io::Read;
+    let emulator = Emulator::start().unwrap();
+    let client = emulator.client_builder().build().unwrap();
+    client
+        .chain("v3/pay/transactions/jsapi")
+        .post(order(&emulator, "T-bill", 1234))
+        .unwrap();
+    emulator.pay("T-bill").unwrap();
+    let sha1 = |bytes: &[u8]| {
+        let mut child = std::process::Command::new("openssl")
+            .args(["dgst", "-sha1", "-r"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::io::Write::write_all(&mut child.stdin.take().unwrap(), bytes).unwrap();
+        String::from_utf8(child.wait_with_output().unwrap().stdout)
+            .unwrap()
+            .split(' ')
+            .next()
+            .unwrap()
+            .to_owned()
+    };
+    for gzip in [false, true] {
+        let mut query = json!({"bill_date": "2026-11-26"});
+        if gzip {
+            query["tar_type"] = json!("GZIP");
+        }
+        let bill = client
+            .chain("v3/bill/tradebill")
+            .get(json!({"query": query}))
+            .unwrap()
+            .json::<Value>()
+            .unwrap();
+        assert_eq!(bill["hash_type"], "SHA1");
+        let url = bill["download_url"].as_str().unwrap();
+        let target = url.split_once("/v3/").unwrap().1;
+        let file = client.chain(&format!("v3/{target}")).get(()).unwrap();
+        assert!(
+            file.headers().get("Wechatpay-Signature").is_none(),
+            "downloads are unsigned"
+        );
+        let text = if gzip {
+            let mut text = String::new();
+            flate2::read::GzDecoder::new(&file.bytes()[..])
+                .read_to_string(&mut text)
+                .unwrap();
+            text
+        } else {
+            file.text().unwrap().to_owned()
+        };
+        assert!(text.contains("`T-bill,") && text.contains("`12.34,"), "{text}");
+        assert_eq!(sha1(text.as_bytes()), bill["hash_value"]);
+    }
+    let err = client
+        .chain("v3/bill/tradebill")
+        .get(json!({"query": {"bill_date": "26/11/2026"}}))
+        .unwrap_err();
+    assert_eq!(err.api().unwrap().detail().unwrap()["field"], "bill_date");
+    let err = client
+        .chain("v3/billdownload/file")
+        .get(json!({"query": {"token": "nope"}}))
+        .unwrap_err();
+    assert_eq!(err.api().unwrap().code(), "INVALID_REQUEST");
+}

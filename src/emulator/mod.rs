@@ -32,11 +32,14 @@
 //! your webhook ([`SignedNotification::post`]), and it records what it received
 //! ([`Emulator::received`]).
 //!
-//! Not yet emulated: bill downloads and media uploads (their endpoints answer with the echo).
+//! Trade bills (`GET v3/bill/tradebill`, then the unsigned `v3/billdownload/file` with its SHA-1,
+//! plain or `tar_type=GZIP`) and media uploads (multipart, signed over `meta`, the file checked
+//! against `meta.sha256`) are emulated too.
 
 mod auth;
 mod fault;
 mod identity;
+mod multipart;
 mod notification;
 mod reply;
 mod routes;
@@ -432,12 +435,46 @@ async fn handle(shared: &Shared, request: http::Request<hyper::body::Incoming>) 
         }
     }
     let target = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
+    // Uploads are signed over their `meta` part, not the whole body.
+    let boundary = parts
+        .headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(multipart::boundary)
+        .map(str::to_owned);
+    let form = match &boundary {
+        Some(boundary) => match multipart::parse(&body, boundary) {
+            Some(form) => Some(form),
+            None => {
+                let reply = reply::Reply::error(
+                    http::StatusCode::BAD_REQUEST,
+                    "PARAM_ERROR",
+                    "multipart 格式错误 (malformed multipart body)",
+                );
+                return reply::render(&shared.identity, shared.mode, reply, &faults, &request_id);
+            }
+        },
+        None => None,
+    };
+    let signed_body = match &form {
+        Some(form) => form
+            .iter()
+            .find(|p| p.name == "meta")
+            .map(|p| p.body.clone())
+            .unwrap_or_default(),
+        None => body.clone(),
+    };
+    let host = parts
+        .headers
+        .get(http::header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("127.0.0.1");
     let reply = match auth::check(
         &shared.identity,
         parts.method.as_str(),
         target,
         &parts.headers,
-        &body,
+        &signed_body,
         Formatter::timestamp(),
     ) {
         Err(rejection) => rejection,
@@ -450,6 +487,8 @@ async fn handle(shared: &Shared, request: http::Request<hyper::body::Incoming>) 
                 path: parts.uri.path(),
                 query: parts.uri.query().unwrap_or(""),
                 body: &body,
+                form: form.as_deref(),
+                host,
             },
         ),
     };

@@ -5,6 +5,7 @@ use http::StatusCode;
 use serde_json::{json, Map, Value};
 
 use super::identity::Identity;
+use super::multipart::Part;
 use super::reply::Reply;
 use super::state::{now_rfc3339, Order, Refund, State};
 use super::Mode;
@@ -16,6 +17,10 @@ pub(crate) struct Incoming<'a> {
     pub(crate) path: &'a str,
     pub(crate) query: &'a str,
     pub(crate) body: &'a [u8],
+    /// The parts of a multipart body.
+    pub(crate) form: Option<&'a [Part]>,
+    /// The `Host` the request was sent to (for download URLs that point back here).
+    pub(crate) host: &'a str,
 }
 
 impl Incoming<'_> {
@@ -89,6 +94,11 @@ pub(crate) fn route(state: &State, identity: &Identity, mode: Mode, request: &In
         }
         ("POST", ["v3", "refund", "domestic", "refunds"]) => refund(state, request),
         ("GET", ["v3", "refund", "domestic", "refunds", out_refund_no]) => query_refund(state, out_refund_no),
+        ("GET", ["v3", "bill", "tradebill"]) => trade_bill(state, identity, request),
+        ("GET", ["v3", "billdownload", "file"]) => bill_file(state, request),
+        ("POST", ["v3", "merchant", "media", "upload" | "video_upload"])
+        | ("POST", ["v3", "merchant-service", "images", "upload"])
+        | ("POST", ["v3", "marketing", "favor", "media", "image-upload"]) => upload(state, request),
         _ => Ok(echo(request)),
     };
     result.unwrap_or_else(|reply| reply)
@@ -376,4 +386,146 @@ fn query_refund(state: &State, out_refund_no: &str) -> Result<Reply, Reply> {
     let mut value = refund_json(refund, order, "SUCCESS");
     value["success_time"] = json!(now_rfc3339());
     Ok(Reply::ok(&value))
+}
+
+/// `GET v3/bill/tradebill`: a bill of the paid orders, to download from `download_url` (the
+/// download itself is unsigned, as WeChat Pay's is). `hash_value` is the SHA-1 of the bill as
+/// text; with `tar_type=GZIP` the download is gzip-compressed.
+fn trade_bill(state: &State, identity: &Identity, request: &Incoming<'_>) -> Result<Reply, Reply> {
+    let date = request.query_param("bill_date").ok_or_else(|| {
+        Reply::error_with_detail(
+            StatusCode::BAD_REQUEST,
+            "PARAM_ERROR",
+            "缺少 bill_date (bill_date is required)",
+            json!({"field": "bill_date", "location": "query"}),
+        )
+    })?;
+    let well_formed = date.len() == 10
+        && date
+            .chars()
+            .enumerate()
+            .all(|(i, c)| if i == 4 || i == 7 { c == '-' } else { c.is_ascii_digit() });
+    if !well_formed {
+        return Err(param_error("bill_date", "must be YYYY-MM-DD"));
+    }
+    let gzip = match request.query_param("tar_type").as_deref() {
+        None => false,
+        Some("GZIP") => true,
+        Some(_) => return Err(param_error("tar_type", "must be GZIP when given")),
+    };
+    let mut bill = String::from("交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,应结订单金额,代金券金额\n");
+    let orders = state.orders.lock().unwrap_or_else(|e| e.into_inner());
+    let mut paid: Vec<_> = orders.iter().filter(|(_, o)| o.transaction_id.is_some()).collect();
+    paid.sort_by(|a, b| a.0.cmp(b.0));
+    for (out_trade_no, order) in &paid {
+        let total = order.request["amount"]["total"].as_u64().unwrap_or(0);
+        bill.push_str(&format!(
+            "`{date} 10:00:00,`{},`{},`0,`,`{},`{out_trade_no},`{},`{},`SUCCESS,`OTHERS,`CNY,`{}.{:02},`0.00\n",
+            order.request["appid"].as_str().unwrap_or_default(),
+            identity.mchid,
+            order.transaction_id.as_deref().unwrap_or_default(),
+            order.request["payer"]["openid"]
+                .as_str()
+                .unwrap_or("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"),
+            order.trade_type,
+            total / 100,
+            total % 100,
+        ));
+    }
+    let count = paid.len();
+    drop(paid);
+    drop(orders);
+    bill.push_str(&format!("总交易单数,应结订单总金额\n`{count},`0.00\n"));
+    let hash_value = crate::crypto::hex::lower(&crate::crypto::backend::sha1(bill.as_bytes()));
+    let file = if gzip {
+        use std::io::Write;
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        encoder
+            .write_all(bill.as_bytes())
+            .and_then(|()| encoder.finish())
+            .map(bytes::Bytes::from)
+            .map_err(|e| Reply::error(StatusCode::INTERNAL_SERVER_ERROR, "SYSTEM_ERROR", e.to_string()))?
+    } else {
+        bytes::Bytes::from(bill)
+    };
+    let token = format!(
+        "{}{:08}",
+        crate::formatter::Formatter::nonce(24).unwrap_or_default(),
+        state.next()
+    );
+    state
+        .bills
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(token.clone(), file);
+    Ok(Reply::ok(&json!({
+        "hash_type": "SHA1",
+        "hash_value": hash_value,
+        "download_url": format!("http://{}/v3/billdownload/file?token={token}", request.host),
+    })))
+}
+
+/// `GET v3/billdownload/file?token=…`: the file, unsigned.
+fn bill_file(state: &State, request: &Incoming<'_>) -> Result<Reply, Reply> {
+    let token = request.query_param("token").unwrap_or_default();
+    let bills = state.bills.lock().unwrap_or_else(|e| e.into_inner());
+    let file = bills.get(&token).ok_or_else(|| {
+        Reply::error(
+            StatusCode::BAD_REQUEST,
+            "INVALID_REQUEST",
+            "下载链接无效或已过期 (unknown or expired token)",
+        )
+    })?;
+    let gzip = file.starts_with(&[0x1f, 0x8b]);
+    Ok(Reply {
+        status: StatusCode::OK,
+        body: file.clone(),
+        content_type: Some(if gzip {
+            "application/x-gzip"
+        } else {
+            "text/plain;charset=utf-8"
+        }),
+        signed: false,
+    })
+}
+
+/// Media uploads: `meta` must name the file and carry its SHA-256.
+fn upload(state: &State, request: &Incoming<'_>) -> Result<Reply, Reply> {
+    let form = request.form.ok_or_else(|| {
+        Reply::error(
+            StatusCode::BAD_REQUEST,
+            "PARAM_ERROR",
+            "需要 multipart/form-data (an upload must be multipart/form-data)",
+        )
+    })?;
+    let meta = form
+        .iter()
+        .find(|p| p.name == "meta")
+        .and_then(|p| serde_json::from_slice::<Value>(&p.body).ok())
+        .ok_or_else(|| param_error("meta", "is required and must be JSON"))?;
+    let file = form
+        .iter()
+        .find(|p| p.name == "file" && p.filename.is_some())
+        .ok_or_else(|| param_error("file", "is required"))?;
+    let declared = meta["sha256"]
+        .as_str()
+        .ok_or_else(|| param_error("meta.sha256", "is required"))?;
+    if meta["filename"].as_str().map_or(true, str::is_empty) {
+        return Err(param_error("meta.filename", "is required"));
+    }
+    let actual = crate::crypto::hex::lower(&crate::crypto::backend::sha256(&file.body));
+    if !declared.eq_ignore_ascii_case(&actual) {
+        return Err(Reply::error_with_detail(
+            StatusCode::BAD_REQUEST,
+            "PARAM_ERROR",
+            "文件摘要不一致 (meta.sha256 does not match the file)",
+            json!({"field": "meta.sha256", "expected": actual, "value": declared}),
+        ));
+    }
+    let media_id = format!("EMU-{}-{}", &actual[..16], state.next());
+    Ok(Reply::ok(&if request.path.contains("favor") {
+        json!({"media_url": format!("https://wxpaylogo.qpic.cn/wxpaylogo/{media_id}")})
+    } else {
+        json!({"media_id": media_id})
+    }))
 }

@@ -29,6 +29,8 @@ pub(crate) struct Refund {
 pub(crate) struct State {
     pub(crate) orders: Mutex<HashMap<String, Order>>,
     pub(crate) refunds: Mutex<HashMap<String, Refund>>,
+    /// Download token → the bill file as served.
+    pub(crate) bills: Mutex<HashMap<String, bytes::Bytes>>,
     pub(crate) counter: Mutex<u64>,
 }
 

@@ -158,13 +158,21 @@ impl Signer for MerchantSigner {
     }
 }
 
+/// In a request's extensions: the bytes the signature covers instead of the body (a multipart
+/// upload signs its `meta` JSON, DESIGN §3).
+#[derive(Debug, Clone)]
+pub(crate) struct SignedBody(pub(crate) Bytes);
+
 /// The `signer` layer: builds the [`SigningRequest`] from the request as it will be sent.
 pub(super) struct SignerLayer(pub(super) Arc<dyn Signer>);
 
 impl Middleware for SignerLayer {
     fn handle<'a>(&'a self, mut request: Request, next: Next<'a>) -> BoxFuture<'a, Result<Response>> {
         Box::pin(async move {
-            let body = request.body().clone();
+            let body = match request.extensions().get::<SignedBody>() {
+                Some(SignedBody(meta)) => meta.clone(),
+                None => request.body().clone(),
+            };
             let signing = SigningRequest {
                 method: request.method().clone(),
                 target: request

@@ -47,7 +47,9 @@ enum Signing {
 
 /// The endpoints whose answers are not signed over their body (DESIGN §3).
 fn signing_of(template: &str) -> Signing {
-    match template.trim_start_matches('/') {
+    // A template given with its query (`v3/billdownload/file?token=…`) is the same endpoint.
+    let path = template.split('?').next().unwrap_or_default();
+    match path.trim_start_matches('/') {
         "v3/billdownload/file"
         | "v3/transferdownload/signfile"
         | "v3/transferdownload/elecvoucherfile"
