@@ -24,40 +24,33 @@ fn fixture(rel: &str) -> String {
     std::fs::read_to_string(format!("{}/tests/fixtures/{rel}", env!("CARGO_MANIFEST_DIR"))).unwrap()
 }
 
+#[path = "../tests/common/loopback.rs"]
+mod loopback;
+
 /// Serves one pre-signed answer to every request.
 fn start_server(body: &'static str, headers: Vec<(&'static str, String)>) -> SocketAddr {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        runtime.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(listener.local_addr().unwrap()).unwrap();
-            loop {
-                let (stream, _) = listener.accept().await.unwrap();
-                let headers = headers.clone();
-                tokio::spawn(async move {
-                    let service = service_fn(move |request: http::Request<hyper::body::Incoming>| {
-                        let headers = headers.clone();
-                        async move {
-                            let _ = request.into_body().collect().await;
-                            let mut response = http::Response::builder().status(200);
-                            for (k, v) in &headers {
-                                response = response.header(*k, v);
-                            }
-                            Ok::<_, Infallible>(response.body(Full::new(Bytes::from_static(body.as_bytes()))).unwrap())
+    loopback::spawn(move |listener| async move {
+        loop {
+            let (stream, _) = listener.accept().await.unwrap();
+            let headers = headers.clone();
+            tokio::spawn(async move {
+                let service = service_fn(move |request: http::Request<hyper::body::Incoming>| {
+                    let headers = headers.clone();
+                    async move {
+                        let _ = request.into_body().collect().await;
+                        let mut response = http::Response::builder().status(200);
+                        for (k, v) in &headers {
+                            response = response.header(*k, v);
                         }
-                    });
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
+                        Ok::<_, Infallible>(response.body(Full::new(Bytes::from_static(body.as_bytes()))).unwrap())
+                    }
                 });
-            }
-        });
-    });
-    rx.recv().unwrap()
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    })
 }
 
 fn request(c: &mut Criterion) {

@@ -8,19 +8,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::server::{platform_key, pubkey_signer, signed_ok, Recorded, Reply, Signing, TestServer, PUB_KEY_ID};
-use common::{builder, merchant_public};
+use common::{builder, merchant_public, seed_options, SEED};
 use serde_json::{json, Value};
 use wechatpay::middleware::from_fn;
 use wechatpay::{Error, VerifyCheck};
-
-const SEED: &str = "v3/brand/partner/card-member/user-points/sync";
-
-fn seed_options() -> Value {
-    json!({ "json": {
-        "out_request_no": "100002322019090134234sfdf", "brand_id": "1004",
-        "card_id": "pbLatjvWOibDc5-TBnbUk1pD12o0", "openid": "obLatjnx9gnqzS4myYGmLZ7LgLBA",
-        "user_card_code": "478515832665", "point_balance": 1000 } })
-}
 
 fn echo_server() -> TestServer {
     TestServer::start(|r: &Recorded| signed_ok(&String::from_utf8_lossy(&r.body)))

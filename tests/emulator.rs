@@ -2,19 +2,13 @@
 //! query → close, pay → refund → refund query, certificates, injected faults, and the
 //! emulator refusing requests WeChat Pay would refuse.
 
+mod common;
+
+use common::{seed_options as seed, SEED};
 use serde_json::{json, Value};
 use wechatpay::emulator::{Emulator, Fault, Mode, FAULT_HEADER};
 use wechatpay::middleware::from_fn;
 use wechatpay::{AesGcm, Certificate, VerifyCheck};
-
-const SEED: &str = "v3/brand/partner/card-member/user-points/sync";
-
-fn seed() -> Value {
-    json!({ "json": {
-        "out_request_no": "100002322019090134234sfdf", "brand_id": "1004",
-        "card_id": "pbLatjvWOibDc5-TBnbUk1pD12o0", "openid": "obLatjnx9gnqzS4myYGmLZ7LgLBA",
-        "user_card_code": "478515832665", "point_balance": 1000 } })
-}
 
 fn order(emulator: &Emulator, out_trade_no: &str, total: u64) -> Value {
     json!({"json": {

@@ -1,6 +1,7 @@
 //! Fixture access shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod loopback;
 pub mod proxy;
 pub mod server;
 
@@ -48,4 +49,14 @@ pub fn builder(server: &server::TestServer) -> wechatpay::Builder {
 
 pub fn merchant_public() -> wechatpay::PublicKey {
     wechatpay::Rsa::from_public(text("keys/merchant_cert.pem")).unwrap()
+}
+
+/// The seed call's path and options (the PHP README's example).
+pub const SEED: &str = "v3/brand/partner/card-member/user-points/sync";
+
+pub fn seed_options() -> serde_json::Value {
+    serde_json::json!({ "json": {
+        "out_request_no": "100002322019090134234sfdf", "brand_id": "1004",
+        "card_id": "pbLatjvWOibDc5-TBnbUk1pD12o0", "openid": "obLatjnx9gnqzS4myYGmLZ7LgLBA",
+        "user_card_code": "478515832665", "point_balance": 1000 } })
 }

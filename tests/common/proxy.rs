@@ -15,46 +15,34 @@ impl ConnectProxy {
     pub fn start() -> Self {
         let heads = Arc::new(Mutex::new(Vec::new()));
         let recorded = Arc::clone(&heads);
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-                tx.send(listener.local_addr().unwrap()).unwrap();
-                loop {
-                    let (mut client, _) = listener.accept().await.unwrap();
-                    let recorded = Arc::clone(&recorded);
-                    tokio::spawn(async move {
-                        let mut head = Vec::new();
-                        let mut byte = [0u8; 1];
-                        while !head.ends_with(b"\r\n\r\n") {
-                            if client.read(&mut byte).await.unwrap_or(0) == 0 {
-                                return;
-                            }
-                            head.push(byte[0]);
-                        }
-                        let head = String::from_utf8_lossy(&head).into_owned();
-                        let target = head.split_whitespace().nth(1).unwrap_or_default().to_owned();
-                        recorded.lock().unwrap().push(head);
-                        let Ok(mut upstream) = tokio::net::TcpStream::connect(&target).await else {
-                            let _ = client.write_all(b"HTTP/1.1 502 Bad Gateway\r\n\r\n").await;
+        let addr = super::loopback::spawn(move |listener| async move {
+            loop {
+                let (mut client, _) = listener.accept().await.unwrap();
+                let recorded = Arc::clone(&recorded);
+                tokio::spawn(async move {
+                    let mut head = Vec::new();
+                    let mut byte = [0u8; 1];
+                    while !head.ends_with(b"\r\n\r\n") {
+                        if client.read(&mut byte).await.unwrap_or(0) == 0 {
                             return;
-                        };
-                        client
-                            .write_all(b"HTTP/1.1 200 Connection Established\r\n\r\n")
-                            .await
-                            .unwrap();
-                        let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
-                    });
-                }
-            });
+                        }
+                        head.push(byte[0]);
+                    }
+                    let head = String::from_utf8_lossy(&head).into_owned();
+                    let target = head.split_whitespace().nth(1).unwrap_or_default().to_owned();
+                    recorded.lock().unwrap().push(head);
+                    let Ok(mut upstream) = tokio::net::TcpStream::connect(&target).await else {
+                        let _ = client.write_all(b"HTTP/1.1 502 Bad Gateway\r\n\r\n").await;
+                        return;
+                    };
+                    client
+                        .write_all(b"HTTP/1.1 200 Connection Established\r\n\r\n")
+                        .await
+                        .unwrap();
+                    let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
+                });
+            }
         });
-        Self {
-            addr: rx.recv().unwrap(),
-            heads,
-        }
+        Self { addr, heads }
     }
 }

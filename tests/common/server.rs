@@ -136,50 +136,41 @@ impl TestServer {
     pub fn start(responder: impl Fn(&Recorded) -> Reply + Send + Sync + 'static) -> Self {
         let responder: Arc<Responder> = Arc::new(responder);
         let requests = Arc::new(Mutex::new(Vec::new()));
-        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
         let (shutdown, mut shutdown_rx) = tokio::sync::oneshot::channel::<()>();
         let recorded = Arc::clone(&requests);
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-                addr_tx.send(listener.local_addr().unwrap()).unwrap();
-                loop {
-                    let (stream, _) = tokio::select! {
-                        accepted = listener.accept() => accepted.unwrap(),
-                        _ = &mut shutdown_rx => return,
-                    };
-                    let (responder, recorded) = (Arc::clone(&responder), Arc::clone(&recorded));
-                    tokio::spawn(async move {
-                        let service = service_fn(move |request: http::Request<hyper::body::Incoming>| {
-                            let (responder, recorded) = (Arc::clone(&responder), Arc::clone(&recorded));
-                            async move {
-                                let (parts, body) = request.into_parts();
-                                let body = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
-                                let request = Recorded {
-                                    version: parts.version,
-                                    method: parts.method.to_string(),
-                                    target: parts.uri.path_and_query().map(|p| p.to_string()).unwrap_or_default(),
-                                    headers: parts.headers,
-                                    body,
-                                };
-                                let reply = responder(&request);
-                                recorded.lock().unwrap().push(request);
-                                Ok::<_, Infallible>(render(reply).await)
-                            }
-                        });
-                        let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
-                            .serve_connection(TokioIo::new(stream), service)
-                            .await;
+        let addr = super::loopback::spawn(move |listener| async move {
+            loop {
+                let (stream, _) = tokio::select! {
+                    accepted = listener.accept() => accepted.unwrap(),
+                    _ = &mut shutdown_rx => return,
+                };
+                let (responder, recorded) = (Arc::clone(&responder), Arc::clone(&recorded));
+                tokio::spawn(async move {
+                    let service = service_fn(move |request: http::Request<hyper::body::Incoming>| {
+                        let (responder, recorded) = (Arc::clone(&responder), Arc::clone(&recorded));
+                        async move {
+                            let (parts, body) = request.into_parts();
+                            let body = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+                            let request = Recorded {
+                                version: parts.version,
+                                method: parts.method.to_string(),
+                                target: parts.uri.path_and_query().map(|p| p.to_string()).unwrap_or_default(),
+                                headers: parts.headers,
+                                body,
+                            };
+                            let reply = responder(&request);
+                            recorded.lock().unwrap().push(request);
+                            Ok::<_, Infallible>(render(reply).await)
+                        }
                     });
-                }
-            });
+                    let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
         });
         Self {
-            addr: addr_rx.recv().unwrap(),
+            addr,
             requests,
             _shutdown: shutdown,
         }
