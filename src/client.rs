@@ -205,6 +205,19 @@ impl Client {
         Chain::root(Arc::clone(&self.inner)).seg(segment)
     }
 
+    /// The typed accessors for every APIv3 endpoint: `client.v3().pay().transactions()…`.
+    ///
+    /// ```no_run
+    /// # fn demo(client: wechatpay::Client) -> wechatpay::Result<()> {
+    /// client.v3().pay().transactions().out_trade_no()._out_trade_no_().close()
+    ///     .post(serde_json::json!({"out_trade_no": "T1", "json": {"mchid": "1900000109"}}))?;
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "accessors")]
+    pub fn v3(&self) -> crate::catalog::V3 {
+        crate::catalog::V3(self.chain("v3"))
+    }
+
     /// The middleware names, outermost first.
     pub fn middleware(&self) -> Vec<String> {
         self.inner.stack.names().map(str::to_owned).collect()

@@ -84,6 +84,7 @@
 #![forbid(unsafe_code)]
 
 mod builder;
+pub mod catalog;
 mod chain;
 mod client;
 mod clock;
