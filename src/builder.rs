@@ -7,7 +7,7 @@ use std::time::Duration;
 use base64::Engine;
 use http::{HeaderMap, HeaderValue, Uri};
 
-use crate::client::{BaseUri, Client, ClientInner};
+use crate::client::{BaseUri, Client, ClientInner, EncryptionSerial};
 use crate::crypto::{PrivateKey, PublicKey};
 use crate::error::{ConfigError, Result};
 use crate::key_ring::KeyRing;
@@ -68,6 +68,7 @@ pub struct Builder {
     signer: Option<Arc<dyn Signer>>,
     verifier: Option<Arc<dyn Verifier>>,
     edits: Vec<StackEdit>,
+    encrypt_with: Option<String>,
 }
 
 impl Default for Builder {
@@ -107,6 +108,7 @@ impl Builder {
             signer: None,
             verifier: None,
             edits: Vec::new(),
+            encrypt_with: None,
         }
     }
 
@@ -184,6 +186,15 @@ impl Builder {
     /// The largest response body read into memory; larger ones are an error, not an OOM.
     pub fn max_response_size(mut self, bytes: usize) -> Self {
         self.max_response_size = bytes;
+        self
+    }
+
+    /// The WeChat Pay key (serial or `PUB_KEY_ID_…`, one given to [`cert`](Self::cert)) that
+    /// sensitive fields are encrypted with. Its serial is sent as `Wechatpay-Serial` to the
+    /// endpoints that require it. Needed only when several keys are configured (e.g. a platform
+    /// certificate and the public key during a migration): with one key, that one is used.
+    pub fn encrypt_with(mut self, serial_or_pub_key_id: impl Into<String>) -> Self {
+        self.encrypt_with = Some(serial_or_pub_key_id.into());
         self
     }
 
@@ -323,6 +334,21 @@ impl Builder {
 
     /// Validates everything and builds the client.
     pub fn build(mut self) -> Result<Client> {
+        let encryption = match self.encrypt_with.take() {
+            Some(serial) if self.keys.contains(&serial) => EncryptionSerial::Chosen(serial),
+            Some(serial) => {
+                return Err(ConfigError::new(
+                    "encrypt_with",
+                    format!("{serial} is not one of the keys given to cert()"),
+                )
+                .into())
+            }
+            None => match self.keys.len() {
+                0 => EncryptionSerial::NoKey,
+                1 => EncryptionSerial::Chosen(self.keys.iter().map(|(s, _)| s.to_owned()).collect()),
+                _ => EncryptionSerial::Ambiguous(self.keys.iter().map(|(s, _)| s.to_owned()).collect()),
+            },
+        };
         let signer = self.signer_or_default()?;
         let verifier = self.verifier_or_default()?;
         let base = BaseUri::parse(&self.base_uri)?;
@@ -352,6 +378,8 @@ impl Builder {
         let _entered = crate::runtime::get()?.enter();
         let transport = Transport::new(&config)?;
         Ok(Client::new(ClientInner {
+            default_base: base.is_default(),
+            encryption,
             base,
             headers,
             stack,

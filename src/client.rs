@@ -21,6 +21,7 @@ use crate::transport::Transport;
 use crate::{runtime, template};
 
 const JSON: &str = "application/json; charset=utf-8";
+const WECHATPAY_SERIAL: &str = "Wechatpay-Serial";
 
 /// The base URI split for joining: `https://host[:port]` and a path prefix ending in `/`.
 #[derive(Debug, Clone)]
@@ -51,6 +52,11 @@ impl BaseUri {
         })
     }
 
+    /// Whether this is WeChat Pay's production base URI.
+    pub(crate) fn is_default(&self) -> bool {
+        format!("{}{}", self.origin, self.prefix) == crate::DEFAULT_BASE_URI
+    }
+
     fn join(&self, path: &str, query: Option<&str>) -> String {
         let mut url = format!("{}{}{}", self.origin, self.prefix, path.trim_start_matches('/'));
         if let Some(q) = query.filter(|q| !q.is_empty()) {
@@ -70,8 +76,22 @@ pub(crate) fn header_pair(name: &str, value: &str) -> Result<(HeaderName, Header
     Ok((header_name, header_value))
 }
 
+/// Which key's serial goes into `Wechatpay-Serial` when an endpoint requires it.
+#[derive(Debug, Clone)]
+pub(crate) enum EncryptionSerial {
+    /// One key configured, or the one chosen with `Builder::encrypt_with`.
+    Chosen(String),
+    /// Several keys and no choice.
+    Ambiguous(Vec<String>),
+    /// No key (a replaced verifier without certs).
+    NoKey,
+}
+
 pub(crate) struct ClientInner {
     pub(crate) base: BaseUri,
+    /// The base URI is WeChat Pay's default, so endpoints on other hosts go there.
+    pub(crate) default_base: bool,
+    pub(crate) encryption: EncryptionSerial,
     pub(crate) headers: HeaderMap,
     pub(crate) stack: Stack,
     pub(crate) transport: Transport,
@@ -83,7 +103,19 @@ impl ClientInner {
     fn prepare(&self, method: Method, template: &str, options: Options) -> Result<(Request, Option<Duration>)> {
         options.validate()?;
         let path = template::expand(template, &options.variables)?;
-        let url = self.base.join(&path, options.query.as_deref());
+        let entry = crate::catalog::find(method.as_str(), template);
+        // Endpoints that live on another host (apihk, …/hk/) go there under the default base
+        // URI; an explicit base URI (an emulator, a proxy) always wins.
+        let routed = match entry {
+            Some(e) if self.default_base && !e.hosts.is_empty() && !e.hosts.contains(&crate::DEFAULT_BASE_URI) => {
+                Some(BaseUri::parse(e.hosts[0])?)
+            }
+            _ => None,
+        };
+        let url = routed
+            .as_ref()
+            .unwrap_or(&self.base)
+            .join(&path, options.query.as_deref());
         let uri: Uri = url
             .parse()
             .map_err(|e| ConfigError::new("path", format!("{url:?} is not a valid URI: {e}")))?;
@@ -103,6 +135,9 @@ impl ClientInner {
             let (name, value) = header_pair(name, value)?;
             headers.insert(name, value);
         }
+        if entry.is_some_and(|e| e.wechatpay_serial) && !headers.contains_key(WECHATPAY_SERIAL) {
+            headers.insert(WECHATPAY_SERIAL, self.encryption_serial(template)?);
+        }
         let mut request = http::Request::builder()
             .method(method.clone())
             .uri(uri)
@@ -115,6 +150,26 @@ impl ClientInner {
         }
         let timeout = options.timeout.or(self.timeout).filter(|t| *t != Duration::MAX);
         Ok((request, timeout))
+    }
+
+    /// The serial to send with encrypted fields, or why there is none.
+    fn encryption_serial(&self, template: &str) -> Result<HeaderValue> {
+        let reason = match &self.encryption {
+            EncryptionSerial::Chosen(serial) => {
+                return HeaderValue::from_str(serial).map_err(|_| {
+                    ConfigError::new("Wechatpay-Serial", format!("{serial:?} is not a valid header value")).into()
+                })
+            }
+            EncryptionSerial::Ambiguous(serials) => format!(
+                "{template} needs it, and several WeChat Pay keys are configured ({}): choose the one you encrypt with \
+                 (Builder::encrypt_with), or send the header yourself",
+                serials.join(", ")
+            ),
+            EncryptionSerial::NoKey => {
+                format!("{template} needs it, and no WeChat Pay key is configured: add one with Builder::cert")
+            }
+        };
+        Err(ConfigError::new("Wechatpay-Serial", reason).into())
     }
 
     /// The pipeline, as one `'static` future: prepare, run every layer, apply the timeout.

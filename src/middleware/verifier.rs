@@ -6,6 +6,7 @@ use std::sync::Arc;
 use futures_util::future::{ready, BoxFuture};
 
 use super::{Middleware, Next};
+use crate::catalog::ResponseKind;
 use crate::clock::{Clock, SystemClock};
 use crate::crypto::backend;
 use crate::crypto::hex;
@@ -45,17 +46,12 @@ enum Signing {
     StatementSha1,
 }
 
-/// The endpoints whose answers are not signed over their body (DESIGN §3).
-fn signing_of(template: &str) -> Signing {
-    // A template given with its query (`v3/billdownload/file?token=…`) is the same endpoint.
-    let path = template.split('?').next().unwrap_or_default();
-    match path.trim_start_matches('/') {
-        "v3/billdownload/file"
-        | "v3/transferdownload/signfile"
-        | "v3/transferdownload/elecvoucherfile"
-        | "v3/merchant-service/images/{media_id}"
-        | "v3/global/merchant-service/images/{media_id}" => Signing::Unsigned,
-        "v3/statements" | "v3/global/statements" => Signing::StatementSha1,
+/// How the catalog says an endpoint's answers are signed (column `response`); endpoints outside
+/// the catalog are expected to be signed over their body.
+fn signing_of(endpoint: &Endpoint) -> Signing {
+    match crate::catalog::find(endpoint.method().as_str(), endpoint.template()).map(|e| e.response) {
+        Some(ResponseKind::Download) => Signing::Unsigned,
+        Some(ResponseKind::StatementSha1) => Signing::StatementSha1,
         _ => Signing::Body,
     }
 }
@@ -63,7 +59,8 @@ fn signing_of(template: &str) -> Signing {
 /// The standard verification: the four `Wechatpay-*` headers, the timestamp within 300 s, a
 /// known serial (platform certificate or `PUB_KEY_ID_…`), and the signature over
 /// `TIMESTAMP\nNONCE\nBODY\n`. Unsigned downloads pass; statements are checked over
-/// `{"sha1":…}` and their body's SHA-1 against `Wechatpay-Statement-Sha1`.
+/// `{"sha1":…}` and their body's SHA-1 against `Wechatpay-Statement-Sha1` — which endpoints are
+/// which comes from the [catalog](crate::catalog) (`response` = `download` / `statement-sha1`).
 #[derive(Clone)]
 pub struct WechatpayVerifier {
     keys: KeyRing,
@@ -87,7 +84,7 @@ impl WechatpayVerifier {
 
     /// The synchronous check.
     pub fn check(&self, endpoint: &Endpoint, response: &Response) -> Result<(), VerifyCheck> {
-        let signing = signing_of(endpoint.template());
+        let signing = signing_of(endpoint);
         if signing == Signing::Unsigned {
             return Ok(());
         }
