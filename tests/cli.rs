@@ -139,7 +139,7 @@ fn calls_print_status_request_id_and_json_and_exit_by_error_kind() {
         &served.profile,
         &[
             "get",
-            "v3/anything",
+            "v3/marketing/favor/stocks",
             "--header",
             "Wechatpay-Emulator-Fault: missing-serial",
         ],
@@ -369,4 +369,23 @@ fn sign_encrypt_and_decrypt() {
     let (code, _, err) = run(&profile, &["decrypt", "AAAA"]);
     assert_eq!(code, 5, "{err}");
     assert!(err.contains("RSA-OAEP"), "{err}");
+}
+
+#[test]
+fn endpoints_searches_the_catalog() {
+    let output = wechatpay().args(["endpoints", "tradebill"]).output().unwrap();
+    assert!(output.status.success());
+    let out = String::from_utf8_lossy(&output.stdout);
+    assert!(out.contains("GET    v3/bill/tradebill  申请交易账单"), "{out}");
+    let output = wechatpay()
+        .args(["endpoints", "v3/global/statements"])
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        out.contains("host https://apihk.mch.weixin.qq.com/") && out.contains("statement-sha1"),
+        "{out}"
+    );
+    let output = wechatpay().args(["endpoints", "不存在的接口名"]).output().unwrap();
+    assert!(output.stdout.is_empty() && String::from_utf8_lossy(&output.stderr).contains("no endpoint matches"));
 }

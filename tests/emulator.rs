@@ -567,3 +567,20 @@ fn trade_bills_download_unsigned_with_a_hash_plain_and_gzip() {
         .unwrap_err();
     assert_eq!(err.api().unwrap().code(), "INVALID_REQUEST");
 }
+
+#[test]
+fn paths_outside_the_catalog_are_not_found() {
+    let emulator = Emulator::start().unwrap();
+    let client = emulator.client_builder().build().unwrap();
+    let err = client.chain("v3/no/such/api").get(()).unwrap_err();
+    let api = err.api().unwrap();
+    assert_eq!((api.status().as_u16(), api.code()), (404, "NOT_FOUND"));
+    // A catalog endpoint without special behaviour is echoed.
+    let echo = client
+        .chain("v3/marketing/favor/stocks/{stock_id}")
+        .get(json!({"stock_id": "9856000", "query": {"stock_creator_mchid": "123"}}))
+        .unwrap()
+        .json::<Value>()
+        .unwrap();
+    assert_eq!(echo["path"], "/v3/marketing/favor/stocks/9856000");
+}

@@ -1,11 +1,4 @@
-//! The generated accessor types, one per catalog prefix under `v3`.
-//!
-//! Each node has `chain`, `seg`, index, `path` and `as_chain` (to go where the catalog does not
-//! yet), and exactly the verbs the catalog lists for it. Naming: `card-member` → `card_member()`,
-//! `{name}` → `_name_()`, a trailing-slash path → `_empty_()`, Rust keywords as raw identifiers
-//! (`r#return()`), and a trailing `_` where a name would clash — with a verb (`delete_()` for the
-//! segment `delete`), with `self`/`super`/`crate`, or with a sibling (`policy_periods_()` is the
-//! literal `policy_periods`, `policy_periods()` the kebab `policy-periods`).
+//! The generated accessor types (documented in the parent module).
 
 #![allow(clippy::module_name_repetitions)]
 

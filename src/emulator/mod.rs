@@ -25,7 +25,8 @@
 //! What it implements with real behaviour: `GET v3/certificates`, the seed call
 //! `POST v3/brand/partner/card-member/user-points/sync`, `POST v3/pay/transactions/{native,jsapi,
 //! app,h5}`, order queries by `out-trade-no` and `id`, `…/close`, `POST v3/refund/domestic/refunds`
-//! and the refund query. Every other `v3/` path answers with a signed echo of what arrived.
+//! and the refund query. Every other endpoint of the [catalog](crate::catalog) answers with a
+//! signed echo of what arrived; paths outside it get 404 `NOT_FOUND`, as from WeChat Pay.
 //! Faults can be injected per request ([`FAULT_HEADER`] or [`FAULT_QUERY`]) or for all requests
 //! ([`Emulator::set_faults`]). It builds signed, encrypted callback notifications
 //! ([`Emulator::transaction_notification`], [`Emulator::refund_notification`]) and POSTs them to

@@ -1,5 +1,5 @@
-//! The endpoints the emulator implements with real behaviour; any other `v3/` path gets a signed
-//! echo of what arrived.
+//! The endpoints the emulator implements with real behaviour; any other catalog endpoint gets a
+//! signed echo of what arrived, and paths outside the catalog a 404, as from WeChat Pay.
 
 use http::StatusCode;
 use serde_json::{json, Map, Value};
@@ -99,7 +99,15 @@ pub(crate) fn route(state: &State, identity: &Identity, mode: Mode, request: &In
         ("POST", ["v3", "merchant", "media", "upload" | "video_upload"])
         | ("POST", ["v3", "merchant-service", "images", "upload"])
         | ("POST", ["v3", "marketing", "favor", "media", "image-upload"]) => upload(state, request),
-        _ => Ok(echo(request)),
+        _ if crate::catalog::find(request.method, request.path).is_some() => Ok(echo(request)),
+        _ => Err(Reply::error(
+            StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            format!(
+                "{} {} 不是微信支付的接口 (not a WeChat Pay APIv3 endpoint)",
+                request.method, request.path
+            ),
+        )),
     };
     result.unwrap_or_else(|reply| reply)
 }

@@ -70,6 +70,11 @@ enum Command {
     Emulator(emulator::EmulatorArgs),
     /// Check the configuration against the server: key and serial, clock, verification mode
     Doctor,
+    /// Search the endpoint catalog by path or (Chinese) title
+    Endpoints {
+        /// Part of a path or title; all endpoints when absent
+        query: Option<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -87,6 +92,10 @@ fn main() -> ExitCode {
         Command::Decrypt(args) => tools::decrypt(&cli.settings, args),
         Command::Emulator(args) => emulator::run(args),
         Command::Doctor => tools::doctor(&cli.settings),
+        Command::Endpoints { query } => {
+            tools::endpoints(query.as_deref().unwrap_or(""));
+            Ok(())
+        }
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

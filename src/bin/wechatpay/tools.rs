@@ -321,3 +321,41 @@ pub fn doctor(settings: &Settings) -> Result<()> {
         Err(ConfigError::new("doctor", format!("{failures} check(s) failed")).into())
     }
 }
+
+/// Lists matching endpoints: method, path, title, and the facts that change how they are called.
+pub fn endpoints(query: &str) {
+    let mut found = 0;
+    for entry in wechatpay::catalog::search(query) {
+        found += 1;
+        let mut flags = Vec::new();
+        if !entry.hosts.is_empty() {
+            flags.push(format!("host {}", entry.hosts.join(" ")));
+        }
+        match entry.response {
+            wechatpay::catalog::ResponseKind::Download => flags.push("unsigned download".into()),
+            wechatpay::catalog::ResponseKind::StatementSha1 => flags.push("statement-sha1".into()),
+            _ => {}
+        }
+        if entry.request == wechatpay::catalog::RequestKind::Multipart {
+            flags.push("multipart".into());
+        }
+        if entry.wechatpay_serial {
+            flags.push("Wechatpay-Serial".into());
+        }
+        if !entry.rate_limit.is_empty() {
+            flags.push(format!("rate {}", entry.rate_limit));
+        }
+        if entry.v2_security {
+            flags.push("mutual TLS".into());
+        }
+        let flags = if flags.is_empty() {
+            String::new()
+        } else {
+            format!("  [{}]", flags.join("; "))
+        };
+        say!("{:<6} {}  {}{flags}", entry.method, entry.path, entry.title);
+    }
+    if found == 0 {
+        eprintln!("no endpoint matches {query:?}");
+    }
+}
