@@ -151,14 +151,14 @@ impl Builder {
         self
     }
 
-    /// How long to wait for a connection (TCP, proxy tunnel and TLS).
+    /// How long to wait for a connection: TCP, the proxy tunnel and the TLS handshake together.
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
         self
     }
 
     /// The whole-request timeout (signing, sending, reading the answer); the `timeout` option
-    /// overrides it per request. `None` waits forever.
+    /// overrides it per request. `None` or zero waits forever.
     pub fn timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
         self.timeout = timeout.into();
         self
@@ -304,7 +304,12 @@ impl Builder {
 
     fn proxy_uri(&self) -> Result<Option<(Uri, Option<HeaderValue>)>> {
         let Some(text) = &self.proxy else { return Ok(None) };
-        let bad = |reason: &str| ConfigError::new("proxy", format!("{text:?} {reason}"));
+        // Never put the password in an error message.
+        let shown = match (text.find("://"), text.rfind('@')) {
+            (Some(scheme), Some(at)) if at > scheme => format!("{}://…@{}", &text[..scheme], &text[at + 1..]),
+            _ => text.clone(),
+        };
+        let bad = |reason: &str| ConfigError::new("proxy", format!("{shown:?} {reason}"));
         let uri: Uri = text.parse().map_err(|_| bad("is not a URI"))?;
         match uri.scheme_str() {
             Some("http") => {}
@@ -314,14 +319,20 @@ impl Builder {
             _ => return Err(bad("must start with http://").into()),
         }
         let authority = uri.authority().ok_or_else(|| bad("has no host"))?;
+        if !matches!(uri.path(), "" | "/") || uri.query().is_some() {
+            return Err(
+                bad("must be http://[user:password@]host:port (percent-encode `/`, `@`, `:` in the password)").into(),
+            );
+        }
         let (auth, host) = match authority.as_str().rsplit_once('@') {
             Some((userinfo, host)) => {
                 let credentials = percent_encoding::percent_decode_str(userinfo)
                     .decode_utf8_lossy()
                     .into_owned();
                 let token = base64::engine::general_purpose::STANDARD.encode(credentials);
-                let value =
+                let mut value =
                     HeaderValue::from_str(&format!("Basic {token}")).map_err(|_| bad("has invalid credentials"))?;
+                value.set_sensitive(true);
                 (Some(value), host)
             }
             None => (None, authority.as_str()),

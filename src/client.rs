@@ -60,7 +60,8 @@ impl BaseUri {
     fn join(&self, path: &str, query: Option<&str>) -> String {
         let mut url = format!("{}{}{}", self.origin, self.prefix, path.trim_start_matches('/'));
         if let Some(q) = query.filter(|q| !q.is_empty()) {
-            url.push('?');
+            // A path that already has a query (`…/file?token=…`) gets the option's parameters after it.
+            url.push(if url.contains('?') { '&' } else { '?' });
             url.push_str(q);
         }
         url
@@ -128,7 +129,7 @@ impl ClientInner {
             (None, None) => Bytes::new(),
         };
         let mut headers = self.headers.clone();
-        if !body.is_empty() && signed_body.is_none() {
+        if !body.is_empty() && signed_body.is_none() && !headers.contains_key(CONTENT_TYPE) {
             headers.insert(CONTENT_TYPE, HeaderValue::from_static(JSON));
         }
         for (name, value) in &options.headers {
@@ -148,7 +149,8 @@ impl ClientInner {
         if let Some(meta) = signed_body {
             request.extensions_mut().insert(SignedBody(meta));
         }
-        let timeout = options.timeout.or(self.timeout).filter(|t| *t != Duration::MAX);
+        // Zero means no timeout, however it was given (Guzzle's `timeout => 0`).
+        let timeout = options.timeout.or(self.timeout).filter(|t| !t.is_zero());
         Ok((request, timeout))
     }
 
@@ -269,8 +271,8 @@ impl Client {
     /// # Ok(()) }
     /// ```
     #[cfg(feature = "accessors")]
-    pub fn v3(&self) -> crate::catalog::V3 {
-        crate::catalog::V3(self.chain("v3"))
+    pub fn v3(&self) -> crate::catalog::accessors::V3 {
+        crate::catalog::accessors::V3(self.chain("v3"))
     }
 
     /// The middleware names, outermost first.

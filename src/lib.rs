@@ -132,6 +132,6 @@ pub use signed_headers::{
 pub use transport::HttpVersions;
 
 /// Compiles and runs every Rust snippet in README.md as a doctest (they use the default features).
-#[cfg(all(doctest, feature = "emulator"))]
+#[cfg(all(doctest, feature = "emulator", feature = "accessors"))]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;

@@ -96,7 +96,7 @@ impl Options {
         self
     }
 
-    /// This request's timeout.
+    /// This request's timeout; zero means none.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
         self
@@ -131,13 +131,7 @@ fn seconds_to_duration(key: &str, value: &Value) -> Result<Duration, ConfigError
     value
         .as_f64()
         .filter(|s| s.is_finite() && *s >= 0.0 && *s < 1e9)
-        .map(|s| {
-            if s == 0.0 {
-                Duration::MAX
-            } else {
-                Duration::from_secs_f64(s)
-            }
-        })
+        .map(Duration::from_secs_f64)
         .ok_or_else(|| ConfigError::new(key, format!("must be a non-negative number of seconds, got {value}")))
 }
 

@@ -1,8 +1,9 @@
 //! The HTTP transport: hyper 1.x through hyper-util's pooled client and hyper-rustls.
 //!
 //! HTTP/1.1 and HTTP/2 (ALPN), TLS with the crypto backend's rustls provider and webpki roots
-//! (native roots with the `native-roots` feature), an optional HTTP(S) proxy reached by CONNECT,
-//! a connect timeout, and pooled connections that idle out before WeChat Pay's 8 s keep-alive
+//! (native roots with the `native-roots` feature), an optional `http://` proxy reached by
+//! CONNECT (for `https://` and `http://` targets alike), one connect timeout over TCP, tunnel and
+//! TLS, and pooled connections that idle out before WeChat Pay's 8 s keep-alive
 //! closes them (a stale pooled connection is the classic "connection reset" of other SDKs).
 
 use std::future::Future;
@@ -53,11 +54,19 @@ pub(crate) struct TransportConfig {
 type Stream = MaybeHttpsStream<TokioIo<TcpStream>>;
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-/// Direct or through a proxy tunnel: one connector type for the pooled client.
+/// Direct or through a proxy tunnel.
 #[derive(Clone)]
-enum Connector {
+enum Route {
     Direct(HttpsConnector<HttpConnector>),
     Proxied(HttpsConnector<Tunnel<HttpConnector>>),
+}
+
+/// One connector type for the pooled client, with one deadline over TCP, the proxy tunnel and
+/// the TLS handshake (the TCP connector's own timeout covers only the first).
+#[derive(Clone)]
+struct Connector {
+    route: Route,
+    timeout: Duration,
 }
 
 impl tower_service::Service<Uri> for Connector {
@@ -66,17 +75,27 @@ impl tower_service::Service<Uri> for Connector {
     type Future = Pin<Box<dyn Future<Output = std::result::Result<Stream, BoxError>> + Send>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<std::result::Result<(), BoxError>> {
-        match self {
-            Connector::Direct(c) => c.poll_ready(cx),
-            Connector::Proxied(c) => c.poll_ready(cx),
+        match &mut self.route {
+            Route::Direct(c) => c.poll_ready(cx),
+            Route::Proxied(c) => c.poll_ready(cx),
         }
     }
 
     fn call(&mut self, uri: Uri) -> Self::Future {
-        match self {
-            Connector::Direct(c) => Box::pin(c.call(uri)),
-            Connector::Proxied(c) => Box::pin(c.call(uri)),
-        }
+        let connecting: Self::Future = match &mut self.route {
+            Route::Direct(c) => Box::pin(c.call(uri)),
+            Route::Proxied(c) => Box::pin(c.call(uri)),
+        };
+        let timeout = self.timeout;
+        Box::pin(async move {
+            match tokio::time::timeout(timeout, connecting).await {
+                Ok(result) => result,
+                Err(_) => Err(Box::new(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    format!("connecting (TCP, proxy tunnel, TLS) took longer than {timeout:?}"),
+                )) as BoxError),
+            }
+        })
     }
 }
 
@@ -129,16 +148,20 @@ impl Transport {
         tcp.set_nodelay(true);
         tcp.set_connect_timeout(Some(config.connect_timeout));
         let tls = tls_config()?;
-        let connector = match &config.proxy {
-            None => Connector::Direct(https(tls, config.versions, tcp)),
+        let route = match &config.proxy {
+            None => Route::Direct(https(tls, config.versions, tcp)),
             Some((proxy, auth)) => {
                 let tunnel = Tunnel::new(proxy.clone(), tcp);
                 let tunnel = match auth {
                     Some(auth) => tunnel.with_auth(auth.clone()),
                     None => tunnel,
                 };
-                Connector::Proxied(https(tls, config.versions, tunnel))
+                Route::Proxied(https(tls, config.versions, tunnel))
             }
+        };
+        let connector = Connector {
+            route,
+            timeout: config.connect_timeout,
         };
         let mut builder = Client::builder(TokioExecutor::new());
         builder

@@ -583,3 +583,85 @@ fn the_authorization_header_never_shows_in_debug_output() {
         .unwrap()
         .starts_with("WECHATPAY2-SHA256-RSA2048 mchid="));
 }
+
+#[test]
+fn api_verification_and_transport_errors_are_identical_from_both_verb_styles() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (key, serial) = pubkey_signer();
+    let api = Reply::json(
+        404,
+        r#"{"code":"ORDER_NOT_EXIST","message":"no"}"#,
+        Signing::Key(key.clone(), serial.clone()),
+    );
+    let mut unsigned = Reply::json(200, "{}", Signing::Key(key, serial));
+    unsigned.drop_header = Some("Wechatpay-Nonce");
+    for reply in [api, unsigned] {
+        let server = TestServer::start(move |_| reply.clone());
+        let node = builder(&server).build().unwrap().chain(SEED);
+        let blocking = node.post(seed_options()).unwrap_err();
+        let asynchronous = runtime.block_on(node.post_async(seed_options())).unwrap_err();
+        assert_eq!(
+            (blocking.is_api(), blocking.is_verify(), blocking.to_string()),
+            (
+                asynchronous.is_api(),
+                asynchronous.is_verify(),
+                asynchronous.to_string()
+            )
+        );
+    }
+}
+
+#[test]
+fn a_query_in_the_path_and_the_query_option_combine() {
+    let server = echo_server();
+    let client = builder(&server).build().unwrap();
+    client
+        .chain("v3/billdownload/file?token=abc")
+        .get(json!({"query": {"tar_type": "GZIP"}}))
+        .unwrap();
+    assert_eq!(server.last().target, "/v3/billdownload/file?token=abc&tar_type=GZIP");
+}
+
+#[test]
+fn a_zero_timeout_means_none_however_it_is_given() {
+    let server = TestServer::start(|_| {
+        let mut reply = signed_ok("{}");
+        reply.delay = Duration::from_millis(300);
+        reply
+    });
+    let client = builder(&server).timeout(Duration::ZERO).build().unwrap();
+    assert!(client.chain(SEED).post(()).is_ok());
+    let short = builder(&server).timeout(Duration::from_millis(100)).build().unwrap();
+    assert!(short
+        .chain(SEED)
+        .post(wechatpay::Options::new().timeout(Duration::ZERO))
+        .is_ok());
+    assert!(short.chain(SEED).post(json!({"timeout": 0})).is_ok());
+    assert!(short.chain(SEED).post(()).unwrap_err().is_timeout());
+}
+
+#[test]
+fn blocking_calls_made_inside_the_pipeline_do_not_deadlock() {
+    // A middleware that makes a blocking call of its own (say, refreshing certificates), on more
+    // requests at once than the I/O runtime has workers.
+    let server = echo_server();
+    let inner = builder(&server).build().unwrap();
+    let nested = from_fn(move |request, next| {
+        let inner = inner.clone();
+        Box::pin(async move {
+            inner.chain("v3/certificates").get(())?;
+            next.run(request).await
+        })
+    });
+    let client = builder(&server)
+        .middleware_before("signer", "nested", nested)
+        .build()
+        .unwrap();
+    std::thread::scope(|s| {
+        for _ in 0..6 {
+            let c = client.clone();
+            s.spawn(move || c.chain(SEED).post(seed_options()).unwrap());
+        }
+    });
+    assert_eq!(server.requests().len(), 12);
+}

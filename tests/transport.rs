@@ -104,3 +104,44 @@ fn statements_are_verified_over_their_sha1_and_the_body_is_hashed() {
         "{err}"
     );
 }
+
+#[test]
+fn the_connect_timeout_covers_a_tls_handshake_that_never_answers() {
+    // Accepts TCP, never speaks TLS.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let _held: Vec<_> = listener.incoming().take(2).collect();
+        std::thread::sleep(std::time::Duration::from_secs(10));
+    });
+    let server = TestServer::start(|_| signed_ok("{}"));
+    let client = builder(&server)
+        .base_uri(format!("https://{addr}/"))
+        .connect_timeout(std::time::Duration::from_millis(300))
+        .timeout(std::time::Duration::from_secs(8))
+        .build()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let err = client.chain("v3/certificates").get(()).unwrap_err();
+    assert!(
+        matches!(err, wechatpay::Error::Timeout(d) if d == std::time::Duration::from_millis(300)),
+        "{err}"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+}
+
+#[test]
+fn proxy_passwords_never_appear_in_errors() {
+    let server = TestServer::start(|_| signed_ok("{}"));
+    for proxy in [
+        "socks5://merchant:topsecret@127.0.0.1:1080",
+        "http://merchant:top/secret@127.0.0.1:3128",
+    ] {
+        let err = builder(&server).proxy(proxy).build().unwrap_err();
+        let text = format!("{err} {err:?}");
+        assert!(
+            err.is_config() && !text.contains("topsecret") && !text.contains("top/secret"),
+            "{text}"
+        );
+    }
+}

@@ -13,51 +13,8 @@
 //!
 //! ## Accessors
 //!
-//! [`Client::v3`](crate::Client::v3) starts the generated accessors: one type per catalog prefix under `v3`.
-//!
-//! Each node has `chain`, `seg`, index, `path` and `as_chain` (to go where the catalog does not
-//! yet), and exactly the verbs the catalog lists for it. Naming: `card-member` → `card_member()`,
-//! `{name}` → `_name_()`, a trailing-slash path → `_empty_()`, Rust keywords as raw identifiers
-//! (`r#return()`), and a trailing `_` where a name would clash — with a verb (`delete_()` for the
-//! segment `delete`), with `self`/`super`/`crate`, or with a sibling (`policy_periods_()` is the
-//! literal `policy_periods`, `policy_periods()` the kebab `policy-periods`).
-//!
-//! Only real continuations exist:
-//!
-//! ```
-//! # fn demo(client: wechatpay::Client) {
-//! let _ = client.v3().pay().transactions().native();
-//! # }
-//! ```
-//!
-//! ```compile_fail
-//! # fn demo(client: wechatpay::Client) {
-//! let _ = client.v3().pay().transactions().no_such_api();
-//! # }
-//! ```
-//!
-//! and a leaf has only the verbs the catalog lists (`…/native` is POST-only):
-//!
-//! ```
-//! # fn demo(client: wechatpay::Client) {
-//! let _ = client.v3().pay().transactions().native().post(());
-//! # }
-//! ```
-//!
-//! ```compile_fail
-//! # fn demo(client: wechatpay::Client) {
-//! let _ = client.v3().pay().transactions().native().get(());
-//! # }
-//! ```
-//!
-//! Anything else is still reachable: `as_chain()`, `chain()`, `seg()` and index on every node.
-//!
-//! ```
-//! # fn demo(client: wechatpay::Client) {
-//! let _ = client.v3().pay().transactions().native().as_chain().get(());
-//! let _ = client.v3().pay().chain("transactions/brand-new-api").post(());
-//! # }
-//! ```
+//! [`Client::v3`](crate::Client::v3) starts the generated accessors (feature `accessors`, on by
+//! default); their naming rules are in [`accessors`].
 //!
 //! ## Run-time facts
 //!
@@ -67,10 +24,8 @@
 //! verified over their SHA-1; endpoints that require `Wechatpay-Serial` get it (see
 //! [`Builder::encrypt_with`](crate::Builder::encrypt_with)).
 
-mod entry;
 #[cfg(feature = "accessors")]
-mod nodes;
+pub mod accessors;
+mod entry;
 
 pub use entry::{entries, find, search, Entry, RequestKind, ResponseKind};
-#[cfg(feature = "accessors")]
-pub use nodes::*;
