@@ -389,6 +389,8 @@ impl Builder {
         let _entered = crate::runtime::get()?.enter();
         let transport = Transport::new(&config)?;
         Ok(Client::new(ClientInner {
+            keys: self.keys.clone(),
+            private_key: self.private_key.clone(),
             default_base: base.is_default(),
             encryption,
             base,

@@ -89,6 +89,10 @@ pub(crate) enum EncryptionSerial {
 }
 
 pub(crate) struct ClientInner {
+    /// WeChat Pay's keys (for sensitive-field encryption).
+    pub(crate) keys: crate::KeyRing,
+    /// The merchant key, when the default signer holds it (for decrypting fields).
+    pub(crate) private_key: Option<crate::PrivateKey>,
     pub(crate) base: BaseUri,
     /// The base URI is WeChat Pay's default, so endpoints on other hosts go there.
     pub(crate) default_base: bool,
@@ -275,6 +279,43 @@ impl Client {
         crate::catalog::accessors::V3(self.chain("v3"))
     }
 
+    /// Encrypts sensitive fields with the WeChat Pay key whose serial the client sends as
+    /// `Wechatpay-Serial` (the only key configured, or the one chosen with
+    /// [`Builder::encrypt_with`](crate::Builder::encrypt_with)), so ciphertext and header always
+    /// match.
+    ///
+    /// ```
+    /// # let emulator = wechatpay::emulator::Emulator::start()?;
+    /// # let client = emulator.client_builder().build()?;
+    /// let encryptor = client.encryptor()?;
+    /// let name = encryptor.encrypt("张三")?;
+    /// assert!(encryptor.serial().starts_with("PUB_KEY_ID_"));
+    /// # let _ = name; Ok::<(), wechatpay::Error>(())
+    /// ```
+    pub fn encryptor(&self) -> Result<Encryptor> {
+        let serial = self.inner.encryption_serial("sensitive-field encryption")?;
+        let serial = serial.to_str().unwrap_or_default().to_owned();
+        let key = self
+            .inner
+            .keys
+            .get(&serial)
+            .cloned()
+            .ok_or_else(|| ConfigError::new("encrypt_with", format!("{serial} is not a configured key")))?;
+        Ok(Encryptor { serial, key })
+    }
+
+    /// Decrypts a field WeChat Pay encrypted for the merchant (RSA-OAEP with the merchant key).
+    /// Needs the private key given to the builder (not a remote signer).
+    pub fn decrypt(&self, ciphertext: &str) -> Result<String> {
+        let key = self.inner.private_key.as_ref().ok_or_else(|| {
+            ConfigError::new(
+                "private_key",
+                "the client has no merchant private key (a replaced signer): use Rsa::decrypt with your key",
+            )
+        })?;
+        crate::Rsa::decrypt(ciphertext, key)
+    }
+
     /// The middleware names, outermost first.
     pub fn middleware(&self) -> Vec<String> {
         self.inner.stack.names().map(str::to_owned).collect()
@@ -309,5 +350,24 @@ impl Index<&'static str> for Client {
             Some(node) => node,
             None => self.root.insert(path, Box::new(self.chain(path))),
         }
+    }
+}
+
+/// Encrypts sensitive fields for WeChat Pay; see [`Client::encryptor`].
+#[derive(Clone, Debug)]
+pub struct Encryptor {
+    serial: String,
+    key: crate::PublicKey,
+}
+
+impl Encryptor {
+    /// The serial or `PUB_KEY_ID_…` to send as `Wechatpay-Serial`.
+    pub fn serial(&self) -> &str {
+        &self.serial
+    }
+
+    /// RSA-OAEP (SHA-1) ciphertext, base64.
+    pub fn encrypt(&self, plaintext: &str) -> Result<String> {
+        crate::Rsa::encrypt(plaintext, &self.key)
     }
 }

@@ -109,7 +109,7 @@ mod transport;
 
 pub use builder::{Builder, DEFAULT_BASE_URI};
 pub use chain::Chain;
-pub use client::Client;
+pub use client::{Client, Encryptor};
 pub use clock::{Clock, SystemClock};
 pub use crypto::backend::crypto_backend;
 pub use crypto::{AesEcb, AesGcm, Certificate, Hash, PemUtil, PrivateKey, PublicKey, Rsa, SignType};

@@ -584,3 +584,41 @@ fn paths_outside_the_catalog_are_not_found() {
         .unwrap();
     assert_eq!(echo["path"], "/v3/marketing/favor/stocks/9856000");
 }
+
+#[test]
+fn sensitive_fields_encrypted_by_the_client_decrypt_at_the_emulator() {
+    let emulator = Emulator::start().unwrap();
+    let client = emulator.client_builder().build().unwrap();
+    let encryptor = client.encryptor().unwrap();
+    assert_eq!(encryptor.serial(), emulator.identity().pub_key_id);
+    let body = json!({"json": {
+        "business_code": "1900013511_10000",
+        "contact_info": {"contact_type": "LEGAL", "contact_name": encryptor.encrypt("张三").unwrap(),
+                         "mobile_phone": encryptor.encrypt("13900000000").unwrap()},
+    }});
+    // Wechatpay-Serial is added from the catalog; the emulator decrypts with the key it names.
+    let echo = client
+        .chain("v3/applyment4sub/applyment/")
+        .post(&body)
+        .unwrap()
+        .json::<Value>()
+        .unwrap();
+    assert_eq!(echo["decrypted"]["contact_info.contact_name"], "张三");
+    assert_eq!(echo["decrypted"]["contact_info.mobile_phone"], "13900000000");
+    let sent = emulator.received().pop().unwrap();
+    assert_eq!(
+        sent.headers["wechatpay-serial"],
+        emulator.identity().pub_key_id.as_str()
+    );
+
+    // The wrong serial for the ciphertext is refused, as WeChat Pay refuses it.
+    let mut wrong = body.clone();
+    wrong["headers"] = json!({"Wechatpay-Serial": "PUB_KEY_ID_SOMETHING_ELSE"});
+    let err = client.chain("v3/applyment4sub/applyment/").post(wrong).unwrap_err();
+    assert_eq!(err.api().unwrap().code(), "PARAM_ERROR");
+
+    // Fields WeChat Pay encrypts for the merchant decrypt with the client's key.
+    let for_merchant =
+        wechatpay::Rsa::encrypt("6222 0000 0000 0000", emulator.identity().merchant.public_key()).unwrap();
+    assert_eq!(client.decrypt(&for_merchant).unwrap(), "6222 0000 0000 0000");
+}

@@ -490,6 +490,7 @@ async fn handle(shared: &Shared, request: http::Request<hyper::body::Incoming>) 
                 body: &body,
                 form: form.as_deref(),
                 host,
+                headers: &parts.headers,
             },
         ),
     };

@@ -21,6 +21,7 @@ pub(crate) struct Incoming<'a> {
     pub(crate) form: Option<&'a [Part]>,
     /// The `Host` the request was sent to (for download URLs that point back here).
     pub(crate) host: &'a str,
+    pub(crate) headers: &'a http::HeaderMap,
 }
 
 impl Incoming<'_> {
@@ -99,29 +100,113 @@ pub(crate) fn route(state: &State, identity: &Identity, mode: Mode, request: &In
         ("POST", ["v3", "merchant", "media", "upload" | "video_upload"])
         | ("POST", ["v3", "merchant-service", "images", "upload"])
         | ("POST", ["v3", "marketing", "favor", "media", "image-upload"]) => upload(state, request),
-        _ if crate::catalog::find(request.method, request.path).is_some() => Ok(echo(request)),
-        _ => Err(Reply::error(
-            StatusCode::NOT_FOUND,
-            "NOT_FOUND",
-            format!(
-                "{} {} 不是微信支付的接口 (not a WeChat Pay APIv3 endpoint)",
-                request.method, request.path
-            ),
-        )),
+        _ => match crate::catalog::find(request.method, request.path) {
+            Some(entry) => echo(identity, mode, entry, request),
+            None => Err(Reply::error(
+                StatusCode::NOT_FOUND,
+                "NOT_FOUND",
+                format!(
+                    "{} {} 不是微信支付的接口 (not a WeChat Pay APIv3 endpoint)",
+                    request.method, request.path
+                ),
+            )),
+        },
     };
     result.unwrap_or_else(|reply| reply)
 }
 
-fn echo(request: &Incoming<'_>) -> Reply {
+/// Collects the string values at a dotted path (arrays are transparent).
+fn values_at<'v>(value: &'v Value, path: &[&str], out: &mut Vec<&'v str>) {
+    match (value, path.split_first()) {
+        (Value::Array(items), _) => items.iter().for_each(|item| values_at(item, path, out)),
+        (Value::String(s), None) => out.push(s),
+        (Value::Object(map), Some((first, rest))) => {
+            if let Some(next) = map.get(*first) {
+                values_at(next, rest, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Decrypts the catalog's encrypted fields with the key `Wechatpay-Serial` names, as WeChat Pay
+/// does; the echo shows the plaintexts so a test can check what was sent.
+fn decrypt_fields(
+    identity: &Identity,
+    mode: Mode,
+    entry: &crate::catalog::Entry,
+    request: &Incoming<'_>,
+) -> Result<Value, Reply> {
+    let body: Value = serde_json::from_slice(request.body).unwrap_or(Value::Null);
+    let mut found = Vec::new();
+    for field in entry.encrypted_fields.iter().filter(|f| !f.starts_with("meta.")) {
+        let mut values = Vec::new();
+        values_at(&body, &field.split('.').collect::<Vec<_>>(), &mut values);
+        found.extend(values.into_iter().map(|v| (*field, v)));
+    }
+    if found.is_empty() {
+        return Ok(Value::Null);
+    }
+    let (key, expected) = match mode {
+        Mode::PublicKey => (identity.wechatpay.private_key(), identity.pub_key_id.as_str()),
+        Mode::PlatformCertificate => (identity.platform.private_key(), identity.platform_serial()),
+    };
+    let sent = request
+        .headers
+        .get("Wechatpay-Serial")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if sent != expected {
+        return Err(Reply::error(
+            StatusCode::BAD_REQUEST,
+            "PARAM_ERROR",
+            format!(
+                "Wechatpay-Serial `{sent}` 与加密敏感信息的密钥不一致 (the fields must be encrypted with {expected})"
+            ),
+        ));
+    }
+    let mut decrypted = Map::new();
+    for (field, ciphertext) in found {
+        let plain = crate::crypto::Rsa::decrypt(ciphertext, key).map_err(|_| {
+            Reply::error_with_detail(
+                StatusCode::BAD_REQUEST,
+                "PARAM_ERROR",
+                format!("{field} 解密失败 (does not decrypt with the key of {expected})"),
+                json!({"field": field}),
+            )
+        })?;
+        match decrypted.get_mut(field) {
+            Some(Value::Array(list)) => list.push(Value::String(plain)),
+            Some(single) => *single = json!([single.take(), plain]),
+            None => {
+                decrypted.insert(field.to_owned(), Value::String(plain));
+            }
+        }
+    }
+    Ok(Value::Object(decrypted))
+}
+
+fn echo(
+    identity: &Identity,
+    mode: Mode,
+    entry: &crate::catalog::Entry,
+    request: &Incoming<'_>,
+) -> Result<Reply, Reply> {
+    let decrypted = decrypt_fields(identity, mode, entry, request)?;
     let body = serde_json::from_slice::<Value>(request.body)
         .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(request.body).into_owned()));
-    Reply::ok(&json!({
+    let mut answer = json!({
         "emulator": "echo",
+        "title": entry.title,
         "method": request.method,
         "path": request.path,
         "query": request.query,
         "body": body,
-    }))
+    });
+    if !decrypted.is_null() {
+        answer["decrypted"] = decrypted;
+    }
+    Ok(Reply::ok(&answer))
 }
 
 /// `GET v3/certificates`: the platform certificate, encrypted under the APIv3 key like the real
