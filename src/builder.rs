@@ -365,7 +365,7 @@ impl Builder {
         let base = BaseUri::parse(&self.base_uri)?;
         let headers = self.header_map()?;
         let proxy = self.proxy_uri()?;
-        let mut stack = Stack::new(signer, verifier);
+        let mut stack = Stack::new(Arc::clone(&signer), verifier);
         for edit in std::mem::take(&mut self.edits) {
             match edit {
                 StackEdit::Insert {
@@ -389,6 +389,7 @@ impl Builder {
         let _entered = crate::runtime::get()?.enter();
         let transport = Transport::new(&config)?;
         Ok(Client::new(ClientInner {
+            signer,
             keys: self.keys.clone(),
             private_key: self.private_key.clone(),
             default_base: base.is_default(),

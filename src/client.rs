@@ -10,7 +10,10 @@ use bytes::Bytes;
 use http::header::CONTENT_TYPE;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
 
+use std::path::Path;
+
 use crate::chain::{Chain, Nodes};
+use crate::download::{BillLocation, Downloaded};
 use crate::error::{ConfigError, Error, Result};
 use crate::middleware::SignedBody;
 use crate::middleware::Stack;
@@ -89,6 +92,8 @@ pub(crate) enum EncryptionSerial {
 }
 
 pub(crate) struct ClientInner {
+    /// The signer, also used on its own by streamed downloads.
+    pub(crate) signer: Arc<dyn crate::Signer>,
     /// WeChat Pay's keys (for sensitive-field encryption).
     pub(crate) keys: crate::KeyRing,
     /// The merchant key, when the default signer holds it (for decrypting fields).
@@ -105,7 +110,12 @@ pub(crate) struct ClientInner {
 
 impl ClientInner {
     /// Options → the exact request to send. Every input error surfaces here, before any I/O.
-    fn prepare(&self, method: Method, template: &str, options: Options) -> Result<(Request, Option<Duration>)> {
+    pub(crate) fn prepare(
+        &self,
+        method: Method,
+        template: &str,
+        options: Options,
+    ) -> Result<(Request, Option<Duration>)> {
         options.validate()?;
         let path = template::expand(template, &options.variables)?;
         let entry = crate::catalog::find(method.as_str(), template);
@@ -302,6 +312,43 @@ impl Client {
             .cloned()
             .ok_or_else(|| ConfigError::new("encrypt_with", format!("{serial} is not a configured key")))?;
         Ok(Encryptor { serial, key })
+    }
+
+    /// Downloads a bill to `destination`, streaming: the signed GET of `bill.download_url` (through
+    /// the client's base URI), the body written as it arrives (gunzipped when gzip), its digest
+    /// checked against `bill.hash_value`. Only a file whose digest matches is moved to
+    /// `destination`; on any failure no file is left behind. Memory use does not grow with the
+    /// bill's size. Blocking; see [`download_bill_async`](Self::download_bill_async).
+    ///
+    /// The request is signed by the client's signer and sent by its transport; other middleware
+    /// does not see downloads, whose bodies are never held in memory.
+    ///
+    /// ```no_run
+    /// # fn demo(client: wechatpay::Client) -> wechatpay::Result<()> {
+    /// let bill: wechatpay::BillLocation = client
+    ///     .chain("v3/bill/tradebill")
+    ///     .get(serde_json::json!({"query": {"bill_date": "2026-11-26", "tar_type": "GZIP"}}))?
+    ///     .json()?;
+    /// let saved = client.download_bill(&bill, "bills/2026-11-26.csv")?;
+    /// println!("{} bytes, {}", saved.bytes, saved.digest);
+    /// # Ok(()) }
+    /// ```
+    pub fn download_bill(&self, bill: &BillLocation, destination: impl AsRef<Path>) -> Result<Downloaded> {
+        runtime::block_on(crate::download::bill(
+            Arc::clone(&self.inner),
+            bill.clone(),
+            destination.as_ref().to_owned(),
+        ))
+    }
+
+    /// [`download_bill`](Self::download_bill), async.
+    pub fn download_bill_async(
+        &self,
+        bill: &BillLocation,
+        destination: impl AsRef<Path>,
+    ) -> impl Future<Output = Result<Downloaded>> + Send + 'static {
+        let future = crate::download::bill(Arc::clone(&self.inner), bill.clone(), destination.as_ref().to_owned());
+        async move { runtime::spawn(future)?.await }
     }
 
     /// Decrypts a field WeChat Pay encrypted for the merchant (RSA-OAEP with the merchant key).

@@ -403,6 +403,14 @@ pub enum VerifyCheck {
     /// A 204 answer carried a body, which WeChat Pay never sends.
     #[error("a 204 No Content answer carried a {0}-byte body")]
     UnexpectedBody(usize),
+    /// A downloaded bill does not hash to the `hash_value` its bill answer gave.
+    #[error("the downloaded file's digest {actual} does not match hash_value {expected}")]
+    DownloadDigest {
+        /// The `hash_value`.
+        expected: String,
+        /// The file's digest, lowercase hex.
+        actual: String,
+    },
     /// A statement's body does not hash to its `Wechatpay-Statement-Sha1` header.
     #[error("the body's SHA-1 {actual} does not match Wechatpay-Statement-Sha1 {expected}")]
     StatementDigest {

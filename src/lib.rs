@@ -89,6 +89,7 @@ mod chain;
 mod client;
 mod clock;
 mod crypto;
+mod download;
 #[cfg(feature = "emulator")]
 pub mod emulator;
 mod error;
@@ -113,6 +114,7 @@ pub use client::{Client, Encryptor};
 pub use clock::{Clock, SystemClock};
 pub use crypto::backend::crypto_backend;
 pub use crypto::{AesEcb, AesGcm, Certificate, Hash, PemUtil, PrivateKey, PublicKey, Rsa, SignType};
+pub use download::{BillLocation, Downloaded};
 pub use error::{
     ApiError, ConfigError, CryptoError, DecodeError, Error, KeyError, Result, TemplateError, TransportError,
     TransportKind, VerifyCheck, VerifyError,

@@ -176,6 +176,16 @@ impl Transport {
         })
     }
 
+    /// Sends the request and returns the answer with its body still streaming (downloads).
+    pub(crate) async fn send_streaming(&self, request: Request) -> Result<http::Response<hyper::body::Incoming>> {
+        let (parts, body) = request.into_parts();
+        let request = http::Request::from_parts(parts, Full::new(body));
+        self.client
+            .request(request)
+            .await
+            .map_err(|e| request_error(e, self.connect_timeout))
+    }
+
     /// Sends the request and reads the whole body, up to the cap.
     pub(crate) async fn send(&self, request: Request) -> Result<Response> {
         let (parts, body) = request.into_parts();

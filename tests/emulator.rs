@@ -622,3 +622,83 @@ fn sensitive_fields_encrypted_by_the_client_decrypt_at_the_emulator() {
         wechatpay::Rsa::encrypt("6222 0000 0000 0000", emulator.identity().merchant.public_key()).unwrap();
     assert_eq!(client.decrypt(&for_merchant).unwrap(), "6222 0000 0000 0000");
 }
+
+fn bill_location(client: &wechatpay::Client, query: Value) -> wechatpay::BillLocation {
+    client
+        .chain("v3/bill/tradebill")
+        .get(json!({"query": query}))
+        .unwrap()
+        .json()
+        .unwrap()
+}
+
+#[test]
+fn bills_stream_to_disk_checked_plain_gzip_and_async() {
+    let emulator = Emulator::start().unwrap();
+    let client = emulator.client_builder().build().unwrap();
+    client
+        .chain("v3/pay/transactions/jsapi")
+        .post(order(&emulator, "T-dl", 100))
+        .unwrap();
+    emulator.pay("T-dl").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+
+    let plain = bill_location(&client, json!({"bill_date": "2026-11-26"}));
+    let saved = client.download_bill(&plain, dir.path().join("plain.csv")).unwrap();
+    assert!(!saved.gunzipped);
+    assert_eq!(saved.digest, plain.hash_value);
+    let text = std::fs::read_to_string(&saved.path).unwrap();
+    assert!(text.contains("`T-dl,"));
+    assert_eq!(saved.bytes, text.len() as u64);
+
+    let gzip = bill_location(&client, json!({"bill_date": "2026-11-26", "tar_type": "GZIP"}));
+    let saved = client.download_bill(&gzip, dir.path().join("gzip.csv")).unwrap();
+    assert!(saved.gunzipped, "decompressed on the way");
+    assert_eq!(std::fs::read_to_string(&saved.path).unwrap(), text);
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let again = bill_location(&client, json!({"bill_date": "2026-11-26"}));
+    let saved = runtime
+        .block_on(client.download_bill_async(&again, dir.path().join("async.csv")))
+        .unwrap();
+    assert_eq!(std::fs::read_to_string(saved.path).unwrap(), text);
+
+    // A large synthetic bill streams through too.
+    let big = bill_location(&client, json!({"bill_date": "2026-11-26", "emulator_bill_rows": 20000}));
+    let saved = client.download_bill(&big, dir.path().join("big.csv")).unwrap();
+    assert!(saved.bytes > 3_000_000, "{}", saved.bytes);
+    assert_eq!(saved.digest, big.hash_value);
+}
+
+#[test]
+fn an_altered_bill_fails_and_leaves_no_file() {
+    let emulator = Emulator::start().unwrap();
+    let client = emulator.client_builder().build().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let bill = bill_location(&client, json!({"bill_date": "2026-11-26"}));
+    emulator.set_faults([Fault::TamperBody]);
+    let err = client.download_bill(&bill, dir.path().join("bill.csv")).unwrap_err();
+    assert!(
+        matches!(err.verify().unwrap().check(), VerifyCheck::DownloadDigest { .. }),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "no file, not even a partial one"
+    );
+    // An expired token is the API's error, and leaves nothing either.
+    emulator.set_faults([]);
+    let mut expired = bill.clone();
+    expired.download_url = expired.download_url.replace("token=", "token=expired");
+    assert_eq!(
+        client
+            .download_bill(&expired, dir.path().join("bill.csv"))
+            .unwrap_err()
+            .api()
+            .unwrap()
+            .code(),
+        "INVALID_REQUEST"
+    );
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}

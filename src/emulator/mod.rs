@@ -52,7 +52,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Limited};
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use serde_json::Value;
@@ -382,7 +382,7 @@ impl Emulator {
 }
 
 /// One request: read, apply faults, verify the signature, route, sign the answer.
-async fn handle(shared: &Shared, request: http::Request<hyper::body::Incoming>) -> http::Response<Full<Bytes>> {
+async fn handle(shared: &Shared, request: http::Request<hyper::body::Incoming>) -> http::Response<reply::Body> {
     let (parts, body) = request.into_parts();
     let request_id = format!("EMU{}", Formatter::nonce(29).unwrap_or_default());
     let body = match Limited::new(body, MAX_REQUEST).collect().await {

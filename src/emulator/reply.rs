@@ -2,7 +2,7 @@
 
 use bytes::Bytes;
 use http::{HeaderValue, StatusCode};
-use http_body_util::Full;
+use http_body_util::{BodyExt, Full};
 use serde_json::{json, Value};
 
 use super::fault::Fault;
@@ -19,7 +19,12 @@ pub(crate) struct Reply {
     pub(crate) content_type: Option<&'static str>,
     /// Unsigned downloads are not signed.
     pub(crate) signed: bool,
+    /// A body generated while it is sent (synthetic bills), instead of `body`.
+    pub(crate) rows: Option<u64>,
 }
+
+/// The emulator's response body: whole, or streamed.
+pub(crate) type Body = http_body_util::combinators::BoxBody<Bytes, std::convert::Infallible>;
 
 impl Reply {
     pub(crate) fn json(status: StatusCode, value: &Value) -> Self {
@@ -28,6 +33,7 @@ impl Reply {
             body: Bytes::from(value.to_string()),
             content_type: Some("application/json"),
             signed: true,
+            rows: None,
         }
     }
 
@@ -41,6 +47,7 @@ impl Reply {
             body: Bytes::new(),
             content_type: None,
             signed: true,
+            rows: None,
         }
     }
 
@@ -64,7 +71,7 @@ pub(crate) fn render(
     reply: Reply,
     faults: &[Fault],
     request_id: &str,
-) -> http::Response<Full<Bytes>> {
+) -> http::Response<Body> {
     let mut reply = reply;
     if faults.contains(&Fault::SystemError) {
         reply = Reply::error(
@@ -104,11 +111,6 @@ pub(crate) fn render(
             // Same length and alphabet, wrong bytes.
             signature = signature.chars().rev().collect();
         }
-        if faults.contains(&Fault::TamperBody) {
-            let mut tampered = body.to_vec();
-            tampered.extend_from_slice(b" ");
-            body = Bytes::from(tampered);
-        }
         let serial = if faults.contains(&Fault::UnknownSerial) {
             "PUB_KEY_ID_0000000000000000000000000000UNKNOWN".to_owned()
         } else {
@@ -125,8 +127,24 @@ pub(crate) fn render(
             }
         }
     }
-    response.body(Full::new(body)).unwrap_or_else(|_| {
-        let mut fallback = http::Response::new(Full::new(Bytes::from_static(b"emulator: bad response")));
+    // After signing, so a signed answer's body no longer matches; unsigned downloads change too.
+    if faults.contains(&Fault::TamperBody) {
+        let mut tampered = body.to_vec();
+        tampered.extend_from_slice(b" ");
+        body = Bytes::from(tampered);
+    }
+    let body: Body = match reply.rows {
+        Some(rows) => {
+            let frames = futures_util::stream::iter(
+                super::state::synthetic_chunks(rows)
+                    .map(|chunk| Ok::<_, std::convert::Infallible>(hyper::body::Frame::data(chunk))),
+            );
+            http_body_util::StreamBody::new(frames).boxed()
+        }
+        None => Full::new(body).boxed(),
+    };
+    response.body(body).unwrap_or_else(|_| {
+        let mut fallback = http::Response::new(Full::new(Bytes::from_static(b"emulator: bad response")).boxed());
         *fallback.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
         fallback
             .headers_mut()

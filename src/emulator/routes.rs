@@ -7,7 +7,11 @@ use serde_json::{json, Map, Value};
 use super::identity::Identity;
 use super::multipart::Part;
 use super::reply::Reply;
-use super::state::{now_rfc3339, Order, Refund, State};
+use super::state::{now_rfc3339, BillFile, Order, Refund, State};
+
+/// The emulator-only query parameter of `v3/bill/tradebill` that asks for a synthetic bill of that
+/// many rows (177 bytes each), generated while it streams.
+pub(crate) const SYNTHETIC_ROWS: &str = "emulator_bill_rows";
 use super::Mode;
 use crate::crypto::AesGcm;
 
@@ -541,6 +545,19 @@ fn trade_bill(state: &State, identity: &Identity, request: &Incoming<'_>) -> Res
     } else {
         bytes::Bytes::from(bill)
     };
+    let (file, hash_value) = match request.query_param(SYNTHETIC_ROWS).and_then(|n| n.parse::<u64>().ok()) {
+        // A bill of any size, generated while streaming: its digest is computed the same way.
+        Some(rows) if !gzip => {
+            let mut digest = crate::crypto::backend::StreamingDigest::sha1();
+            super::state::synthetic_chunks(rows).for_each(|chunk| digest.update(&chunk));
+            (
+                BillFile::Synthetic { rows },
+                crate::crypto::hex::lower(&digest.finish()),
+            )
+        }
+        Some(_) => return Err(param_error(SYNTHETIC_ROWS, "works only without tar_type")),
+        None => (BillFile::Bytes(file), hash_value),
+    };
     let token = format!(
         "{}{:08}",
         crate::formatter::Formatter::nonce(24).unwrap_or_default(),
@@ -569,16 +586,21 @@ fn bill_file(state: &State, request: &Incoming<'_>) -> Result<Reply, Reply> {
             "下载链接无效或已过期 (unknown or expired token)",
         )
     })?;
-    let gzip = file.starts_with(&[0x1f, 0x8b]);
+    let (body, rows) = match file {
+        BillFile::Bytes(bytes) => (bytes.clone(), None),
+        BillFile::Synthetic { rows } => (bytes::Bytes::new(), Some(*rows)),
+    };
+    let gzip = body.starts_with(&[0x1f, 0x8b]);
     Ok(Reply {
         status: StatusCode::OK,
-        body: file.clone(),
+        body,
         content_type: Some(if gzip {
             "application/x-gzip"
         } else {
             "text/plain;charset=utf-8"
         }),
         signed: false,
+        rows,
     })
 }
 

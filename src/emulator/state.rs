@@ -25,12 +25,39 @@ pub(crate) struct Refund {
     pub(crate) created: String,
 }
 
+/// A bill to download: made from the orders, or synthetic rows generated while streaming (for
+/// testing downloads of any size without holding them in memory).
+#[derive(Debug, Clone)]
+pub(crate) enum BillFile {
+    Bytes(bytes::Bytes),
+    Synthetic { rows: u64 },
+}
+
+/// The synthetic bill, 4096 rows per chunk.
+pub(crate) fn synthetic_chunks(rows: u64) -> impl Iterator<Item = bytes::Bytes> + Send {
+    let header = bytes::Bytes::from_static(
+        "交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,应结订单金额,代金券金额\n"
+            .as_bytes(),
+    );
+    let body = (0..rows.div_ceil(4096)).map(move |chunk| {
+        let mut text = String::with_capacity(4096 * 160);
+        for i in chunk * 4096..((chunk + 1) * 4096).min(rows) {
+            text.push_str(&format!(
+                "`2026-11-26 10:00:00,`wxd678efh567hg6787,`1900000109,`0,`,`4200{i:024},`EMU{i:013},`oUpF8uMuAJO_M2pxb1Q9zNjWeS6o,`JSAPI,`SUCCESS,`OTHERS,`CNY,`0.01,`0.00\n"
+            ));
+        }
+        bytes::Bytes::from(text)
+    });
+    let summary = bytes::Bytes::from(format!("总交易单数,应结订单总金额\n`{rows},`0.00\n"));
+    std::iter::once(header).chain(body).chain(std::iter::once(summary))
+}
+
 #[derive(Debug, Default)]
 pub(crate) struct State {
     pub(crate) orders: Mutex<HashMap<String, Order>>,
     pub(crate) refunds: Mutex<HashMap<String, Refund>>,
     /// Download token → the bill file as served.
-    pub(crate) bills: Mutex<HashMap<String, bytes::Bytes>>,
+    pub(crate) bills: Mutex<HashMap<String, BillFile>>,
     pub(crate) counter: Mutex<u64>,
 }
 

@@ -163,30 +163,36 @@ impl Signer for MerchantSigner {
 #[derive(Debug, Clone)]
 pub(crate) struct SignedBody(pub(crate) Bytes);
 
+/// Adds `Authorization` to `request`, signed by `signer` over the request as it will be sent.
+pub(crate) async fn sign(signer: &dyn Signer, request: &mut Request) -> Result<()> {
+    let body = match request.extensions().get::<SignedBody>() {
+        Some(SignedBody(meta)) => meta.clone(),
+        None => request.body().clone(),
+    };
+    let signing = SigningRequest {
+        method: request.method().clone(),
+        target: request
+            .uri()
+            .path_and_query()
+            .map_or_else(|| "/".to_owned(), |pq| pq.as_str().to_owned()),
+        body,
+    };
+    let authorization = signer.authorization(signing).await?;
+    let mut value = HeaderValue::from_str(&authorization)
+        .map_err(|_| ConfigError::new("signer", "the Authorization value is not a valid header value"))?;
+    // Keeps it out of `Debug` output of the request (and so out of logs).
+    value.set_sensitive(true);
+    request.headers_mut().insert(AUTHORIZATION, value);
+    Ok(())
+}
+
 /// The `signer` layer: builds the [`SigningRequest`] from the request as it will be sent.
 pub(super) struct SignerLayer(pub(super) Arc<dyn Signer>);
 
 impl Middleware for SignerLayer {
     fn handle<'a>(&'a self, mut request: Request, next: Next<'a>) -> BoxFuture<'a, Result<Response>> {
         Box::pin(async move {
-            let body = match request.extensions().get::<SignedBody>() {
-                Some(SignedBody(meta)) => meta.clone(),
-                None => request.body().clone(),
-            };
-            let signing = SigningRequest {
-                method: request.method().clone(),
-                target: request
-                    .uri()
-                    .path_and_query()
-                    .map_or_else(|| "/".to_owned(), |pq| pq.as_str().to_owned()),
-                body,
-            };
-            let authorization = self.0.authorization(signing).await?;
-            let mut value = HeaderValue::from_str(&authorization)
-                .map_err(|_| ConfigError::new("signer", "the Authorization value is not a valid header value"))?;
-            // Keeps it out of `Debug` output of the request (and so out of logs).
-            value.set_sensitive(true);
-            request.headers_mut().insert(AUTHORIZATION, value);
+            sign(self.0.as_ref(), &mut request).await?;
             next.run(request).await
         })
     }

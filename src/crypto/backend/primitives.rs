@@ -92,6 +92,27 @@ pub(crate) fn sha256(data: &[u8]) -> Vec<u8> {
     digest::digest(&digest::SHA256, data).as_ref().to_vec()
 }
 
+/// A digest computed piece by piece (for streamed downloads).
+pub(crate) struct StreamingDigest(digest::Context);
+
+impl StreamingDigest {
+    pub(crate) fn sha1() -> Self {
+        Self(digest::Context::new(&digest::SHA1_FOR_LEGACY_USE_ONLY))
+    }
+
+    pub(crate) fn sha256() -> Self {
+        Self(digest::Context::new(&digest::SHA256))
+    }
+
+    pub(crate) fn update(&mut self, data: &[u8]) {
+        self.0.update(data);
+    }
+
+    pub(crate) fn finish(self) -> Vec<u8> {
+        self.0.finish().as_ref().to_vec()
+    }
+}
+
 /// SHA-1, for WeChat Pay's statement and bill digests (not for security decisions of our own).
 pub(crate) fn sha1(data: &[u8]) -> Vec<u8> {
     digest::digest(&digest::SHA1_FOR_LEGACY_USE_ONLY, data)

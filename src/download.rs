@@ -1,0 +1,207 @@
+//! Streamed downloads: bills of hundreds of MB go to disk as they arrive, are hashed on the way,
+//! and only land under their name when the hash matches.
+
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use http::Method;
+use http_body_util::BodyExt;
+use serde::Deserialize;
+
+use crate::client::ClientInner;
+use crate::crypto::backend::StreamingDigest;
+use crate::crypto::hex;
+use crate::error::{ApiError, ConfigError, Error, Result, TransportError, TransportKind, VerifyCheck, VerifyError};
+use crate::options::Options;
+use crate::response::Response;
+
+/// Where a bill is and how to check it: the answer of `v3/bill/tradebill`, `v3/bill/fundflowbill`
+/// and the sub-merchant bill endpoints.
+///
+/// ```
+/// let bill: wechatpay::BillLocation = serde_json::from_str(
+///     r#"{"hash_type":"SHA1","hash_value":"79bb0f45fc4c42234a918000b2668d689e2bde04",
+///         "download_url":"https://api.mch.weixin.qq.com/v3/billdownload/file?token=xxx"}"#,
+/// ).unwrap();
+/// assert_eq!(bill.hash_type, "SHA1");
+/// ```
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct BillLocation {
+    /// The (signed-request, unsigned-answer) download URL.
+    pub download_url: String,
+    /// `SHA1` (or `SHA256`).
+    pub hash_type: String,
+    /// Lowercase hex digest of the bill as text (after gunzip).
+    pub hash_value: String,
+}
+
+/// What a download wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Downloaded {
+    /// Where the file is.
+    pub path: PathBuf,
+    /// Bytes written (after gunzip).
+    pub bytes: u64,
+    /// Whether the answer was gzip-compressed (and was decompressed).
+    pub gunzipped: bool,
+    /// The digest of what was written, lowercase hex.
+    pub digest: String,
+}
+
+/// Path and query of a download URL, as a template the client can send (its own base URI and
+/// host routing apply, so an emulator's or a test server's base URI is honoured).
+fn target_of(url: &str) -> Result<String> {
+    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let path = after_scheme
+        .find('/')
+        .map(|at| &after_scheme[at + 1..])
+        .filter(|p| p.starts_with("v3/"))
+        .ok_or_else(|| ConfigError::new("download_url", format!("{url:?} is not a WeChat Pay v3 download URL")))?;
+    // The token is already encoded; `{`/`}` would read as template expressions.
+    Ok(path.replace('{', "%7B").replace('}', "%7D"))
+}
+
+/// Writes to the file while hashing what is written.
+struct Sink {
+    file: File,
+    digest: StreamingDigest,
+    bytes: u64,
+}
+
+impl Write for Sink {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        let n = self.file.write(data)?;
+        self.digest.update(&data[..n]);
+        self.bytes += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
+    }
+}
+
+/// Plain, or gunzipping on the way to the sink.
+enum Writer {
+    Plain(Sink),
+    Gzip(Box<flate2::write::GzDecoder<Sink>>),
+}
+
+impl Writer {
+    fn write_all(&mut self, data: &[u8]) -> std::io::Result<()> {
+        match self {
+            Writer::Plain(sink) => sink.write_all(data),
+            Writer::Gzip(decoder) => decoder.write_all(data),
+        }
+    }
+}
+
+/// Removes the partial file unless the download completed.
+struct Partial(Option<PathBuf>);
+
+impl Drop for Partial {
+    fn drop(&mut self) {
+        if let Some(path) = self.0.take() {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+fn io_error(what: &str, path: &Path, e: std::io::Error) -> Error {
+    ConfigError::new("destination", format!("cannot {what} {}: {e}", path.display())).into()
+}
+
+/// The streamed download: sign, send, stream to a partial file with gunzip and hashing, check,
+/// rename into place.
+pub(crate) async fn bill(inner: Arc<ClientInner>, bill: BillLocation, destination: PathBuf) -> Result<Downloaded> {
+    let digest = match bill.hash_type.to_ascii_uppercase().as_str() {
+        "SHA1" => StreamingDigest::sha1(),
+        "SHA256" => StreamingDigest::sha256(),
+        other => {
+            return Err(ConfigError::new("hash_type", format!("`{other}` is not SHA1 or SHA256")).into());
+        }
+    };
+    let (mut request, _) = inner.prepare(Method::GET, &target_of(&bill.download_url)?, Options::new())?;
+    crate::middleware::sign(inner.signer.as_ref(), &mut request).await?;
+    let response = inner.transport.send_streaming(request).await?;
+    let (parts, mut body) = response.into_parts();
+    if !parts.status.is_success() {
+        let bytes = http_body_util::Limited::new(body, 1 << 20)
+            .collect()
+            .await
+            .map(|b| b.to_bytes())
+            .unwrap_or_default();
+        return Err(ApiError::from_response(Response::new(parts.status, parts.headers, bytes)).into());
+    }
+
+    let directory = destination
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = destination
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let partial_path = directory.join(format!(".{name}.part-{}", crate::Formatter::nonce(8)?));
+    let file = File::create(&partial_path).map_err(|e| io_error("create", &partial_path, e))?;
+    let mut partial = Partial(Some(partial_path.clone()));
+    let write_failed = |e: std::io::Error| io_error("write", &partial_path, e);
+    let sink = Sink { file, digest, bytes: 0 };
+    let broke = |e: hyper::Error| {
+        Error::from(TransportError::new(
+            TransportKind::Io,
+            format!("the download broke off: {e}"),
+            Some(Box::new(e)),
+        ))
+    };
+    // The first data decides: gzip is recognised by its magic bytes, whatever was asked for.
+    let first = loop {
+        match body.frame().await {
+            None => break None,
+            Some(frame) => {
+                if let Ok(data) = frame.map_err(broke)?.into_data() {
+                    break Some(data);
+                }
+            }
+        }
+    };
+    let mut writer = match &first {
+        Some(data) if data.starts_with(&[0x1f, 0x8b]) => Writer::Gzip(Box::new(flate2::write::GzDecoder::new(sink))),
+        _ => Writer::Plain(sink),
+    };
+    if let Some(data) = first {
+        writer.write_all(&data).map_err(write_failed)?;
+    }
+    while let Some(frame) = body.frame().await {
+        if let Ok(data) = frame.map_err(broke)?.into_data() {
+            writer.write_all(&data).map_err(write_failed)?;
+        }
+    }
+    let gunzipped = matches!(writer, Writer::Gzip(_));
+    let mut sink = match writer {
+        Writer::Gzip(decoder) => decoder.finish().map_err(write_failed)?,
+        Writer::Plain(sink) => sink,
+    };
+    sink.flush().map_err(write_failed)?;
+    sink.file.sync_all().map_err(write_failed)?;
+    let actual = hex::lower(&sink.digest.finish());
+    if !actual.eq_ignore_ascii_case(bill.hash_value.trim()) {
+        return Err(VerifyError::new(VerifyCheck::DownloadDigest {
+            expected: bill.hash_value,
+            actual,
+        })
+        .into());
+    }
+    std::fs::rename(&partial_path, &destination).map_err(|e| io_error("move the download to", &destination, e))?;
+    partial.0 = None;
+    Ok(Downloaded {
+        path: destination,
+        bytes: sink.bytes,
+        gunzipped,
+        digest: actual,
+    })
+}
