@@ -123,7 +123,7 @@ pub use formatter::Formatter;
 pub use key_ring::KeyRing;
 pub use media::MediaUtil;
 pub use middleware::{MerchantSigner, Middleware, Next, Signer, SigningRequest, Verifier, WechatpayVerifier};
-pub use notify::{Notification, NotificationVerifier};
+pub use notify::{Notification, NotificationVerifier, WebhookReply};
 pub use options::Options;
 pub use pay_sign::{AppPayParams, JsapiPayParams};
 pub use request::{Endpoint, Request};

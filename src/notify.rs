@@ -127,6 +127,55 @@ impl NotificationVerifier {
     }
 }
 
+/// The answer a webhook gives WeChat Pay: 204 when the notification was taken, otherwise a
+/// status and `{"code":"FAIL","message":…}` (WeChat Pay retries notifications that fail).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct WebhookReply {
+    /// The HTTP status to answer with.
+    pub status: http::StatusCode,
+    /// The body (empty for 204).
+    pub body: String,
+}
+
+impl WebhookReply {
+    fn fail(status: http::StatusCode, message: &str) -> Self {
+        Self {
+            status,
+            body: serde_json::json!({"code": "FAIL", "message": message}).to_string(),
+        }
+    }
+
+    /// The reply for an outcome of [`NotificationVerifier::verify`]: 204 on success; 401 when
+    /// the message is not authentic (a forgery, a replay, or WeChat Pay's signature probe); 500
+    /// when it is authentic but could not be opened or decoded (a wrong APIv3 key or model on
+    /// this side, so WeChat Pay should send it again later). Details stay in your logs, not in
+    /// the answer.
+    ///
+    /// ```
+    /// use wechatpay::WebhookReply;
+    /// # let outcome: wechatpay::Result<()> = Ok(());
+    /// let reply = WebhookReply::for_outcome(&outcome);
+    /// assert_eq!(reply.status, 204);
+    /// ```
+    pub fn for_outcome<T>(outcome: &Result<T>) -> Self {
+        match outcome {
+            Ok(_) => Self {
+                status: http::StatusCode::NO_CONTENT,
+                body: String::new(),
+            },
+            Err(e) if e.is_verify() => Self::fail(
+                http::StatusCode::UNAUTHORIZED,
+                "签名验证失败 (signature verification failed)",
+            ),
+            Err(_) => Self::fail(
+                http::StatusCode::INTERNAL_SERVER_ERROR,
+                "通知处理失败 (the notification could not be processed)",
+            ),
+        }
+    }
+}
+
 impl fmt::Debug for NotificationVerifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("NotificationVerifier")

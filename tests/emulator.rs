@@ -387,16 +387,13 @@ fn notifications_reach_a_webhook_and_verify() {
                 })
                 .collect();
             let outcome = verifier.verify(&headers, &raw[head_end..head_end + length]);
-            let answer = match &outcome {
-                Ok(_) => "HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n".to_owned(),
-                Err(e) => {
-                    let body = json!({"code": "FAIL", "message": e.to_string()}).to_string();
-                    format!(
-                        "HTTP/1.1 400 Bad Request\r\nContent-Length: {}\r\n\r\n{body}",
-                        body.len()
-                    )
-                }
-            };
+            let reply = wechatpay::WebhookReply::for_outcome(&outcome);
+            let answer = format!(
+                "HTTP/1.1 {}\r\nContent-Length: {}\r\n\r\n{}",
+                reply.status,
+                reply.body.len(),
+                reply.body
+            );
             stream.write_all(answer.as_bytes()).unwrap();
             results.push(outcome.map(|n| (n.event_type, n.resource)));
         }
@@ -420,7 +417,7 @@ fn notifications_reach_a_webhook_and_verify() {
             .unwrap()
             .replace("REFUND.SUCCESS", "REFUND.ABNORMAL"),
     );
-    assert_eq!(refund.post(&url).unwrap(), 400, "a tampered notification is refused");
+    assert_eq!(refund.post(&url).unwrap(), 401, "a tampered notification is refused");
     let results = webhook.join().unwrap();
     let (event, resource) = results[0].as_ref().unwrap();
     assert_eq!(event, "TRANSACTION.SUCCESS");
@@ -701,4 +698,36 @@ fn an_altered_bill_fails_and_leaves_no_file() {
         "INVALID_REQUEST"
     );
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn webhook_replies_tell_wechat_pay_what_to_do() {
+    use wechatpay::WebhookReply;
+    let emulator = Emulator::start().unwrap();
+    let verifier = emulator.notification_verifier().unwrap();
+    let client = emulator.client_builder().build().unwrap();
+    client
+        .chain("v3/pay/transactions/native")
+        .post(order(&emulator, "T-w", 1))
+        .unwrap();
+    let notification = emulator.transaction_notification("T-w").unwrap();
+    let ok = verifier.verify(&notification.header_map(), &notification.body);
+    assert_eq!(
+        WebhookReply::for_outcome(&ok),
+        WebhookReply::for_outcome(&Ok::<(), wechatpay::Error>(()))
+    );
+    assert_eq!(WebhookReply::for_outcome(&ok).status, 204);
+    // Not authentic: 401 with WeChat Pay's FAIL shape, no details.
+    let forged = verifier.verify(&notification.header_map(), b"{}");
+    let reply = WebhookReply::for_outcome(&forged);
+    assert_eq!(reply.status, 401);
+    assert_eq!(serde_json::from_str::<Value>(&reply.body).unwrap()["code"], "FAIL");
+    // Authentic but not decodable into our type: 500, so WeChat Pay sends it again later.
+    #[derive(Debug, serde::Deserialize)]
+    struct Wrong {
+        #[allow(dead_code)]
+        no_such_field: u64,
+    }
+    let undecodable = verifier.verify_as::<Wrong, _>(&notification.header_map(), &notification.body);
+    assert_eq!(WebhookReply::for_outcome(&undecodable).status, 500);
 }
