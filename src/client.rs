@@ -135,6 +135,15 @@ impl ClientInner {
             .parse()
             .map_err(|e| ConfigError::new("path", format!("{url:?} is not a valid URI: {e}")))?;
         let signed_body = options.signed_body;
+        if let (Some(size), Some(limit)) = (options.upload_size, crate::media::size_limit(template)) {
+            if size > limit {
+                return Err(ConfigError::new(
+                    "file",
+                    format!("{size} bytes is over the {} MiB that {template} accepts", limit >> 20),
+                )
+                .into());
+            }
+        }
         let body = match (options.json, options.body) {
             (Some(json), _) => {
                 Bytes::from(serde_json::to_vec(&json).map_err(|e| ConfigError::new("json", e.to_string()))?)
@@ -337,6 +346,25 @@ impl Client {
         runtime::block_on(crate::download::bill(
             Arc::clone(&self.inner),
             bill.clone(),
+            destination.as_ref().to_owned(),
+        ))
+    }
+
+    /// Downloads any file endpoint (`v3/transferdownload/signfile`, complaint images
+    /// `v3/merchant-service/images/{media_id}`, …) to `destination`, streamed like
+    /// [`download_bill`](Self::download_bill); `path` is a template filled from `options`, and
+    /// [`Downloaded::digest`] is the SHA-256 of what was written (these answers carry no hash to
+    /// check). Blocking.
+    pub fn download(
+        &self,
+        path: &str,
+        options: impl Into<Options>,
+        destination: impl AsRef<Path>,
+    ) -> Result<Downloaded> {
+        runtime::block_on(crate::download::any(
+            Arc::clone(&self.inner),
+            path.trim_start_matches('/').to_owned(),
+            options.into(),
             destination.as_ref().to_owned(),
         ))
     }

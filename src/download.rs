@@ -125,7 +125,38 @@ pub(crate) async fn bill(inner: Arc<ClientInner>, bill: BillLocation, destinatio
             return Err(ConfigError::new("hash_type", format!("`{other}` is not SHA1 or SHA256")).into());
         }
     };
-    let (mut request, _) = inner.prepare(Method::GET, &target_of(&bill.download_url)?, Options::new())?;
+    let target = target_of(&bill.download_url)?;
+    file(
+        inner,
+        &target,
+        Options::new(),
+        digest,
+        Some(bill.hash_value),
+        destination,
+    )
+    .await
+}
+
+/// Any download endpoint (transfer receipts, complaint images, …) to a file, streamed; the
+/// SHA-256 of what was written is reported, and nothing is left behind on failure.
+pub(crate) async fn any(
+    inner: Arc<ClientInner>,
+    target: String,
+    options: Options,
+    destination: PathBuf,
+) -> Result<Downloaded> {
+    file(inner, &target, options, StreamingDigest::sha256(), None, destination).await
+}
+
+async fn file(
+    inner: Arc<ClientInner>,
+    target: &str,
+    options: Options,
+    digest: StreamingDigest,
+    expected: Option<String>,
+    destination: PathBuf,
+) -> Result<Downloaded> {
+    let (mut request, _) = inner.prepare(Method::GET, target, options)?;
     crate::middleware::sign(inner.signer.as_ref(), &mut request).await?;
     let response = inner.transport.send_streaming(request).await?;
     let (parts, mut body) = response.into_parts();
@@ -189,12 +220,8 @@ pub(crate) async fn bill(inner: Arc<ClientInner>, bill: BillLocation, destinatio
     sink.flush().map_err(write_failed)?;
     sink.file.sync_all().map_err(write_failed)?;
     let actual = hex::lower(&sink.digest.finish());
-    if !actual.eq_ignore_ascii_case(bill.hash_value.trim()) {
-        return Err(VerifyError::new(VerifyCheck::DownloadDigest {
-            expected: bill.hash_value,
-            actual,
-        })
-        .into());
+    if let Some(expected) = expected.filter(|e| !actual.eq_ignore_ascii_case(e.trim())) {
+        return Err(VerifyError::new(VerifyCheck::DownloadDigest { expected, actual }).into());
     }
     std::fs::rename(&partial_path, &destination).map_err(|e| io_error("move the download to", &destination, e))?;
     partial.0 = None;

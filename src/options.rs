@@ -50,6 +50,8 @@ pub struct Options {
     pub(crate) timeout: Option<Duration>,
     /// What the signature covers when it is not the body (a multipart upload's `meta` JSON).
     pub(crate) signed_body: Option<Bytes>,
+    /// The uploaded file's size, checked against the endpoint's documented limit.
+    pub(crate) upload_size: Option<usize>,
     invalid: Option<ConfigError>,
 }
 

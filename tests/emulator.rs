@@ -731,3 +731,79 @@ fn webhook_replies_tell_wechat_pay_what_to_do() {
     let undecodable = verifier.verify_as::<Wrong, _>(&notification.header_map(), &notification.body);
     assert_eq!(WebhookReply::for_outcome(&undecodable).status, 500);
 }
+
+#[test]
+fn uploads_from_async_readers_with_named_parts_and_size_limits() {
+    let emulator = Emulator::start().unwrap();
+    let client = emulator.client_builder().build().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let video = dir.path().join("clip.mp4");
+    std::fs::write(&video, vec![3u8; 300_000]).unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let answer = runtime
+        .block_on(async {
+            let file = tokio::fs::File::open(&video).await.unwrap();
+            let media = wechatpay::MediaUtil::from_async_reader("clip.mp4", file).await.unwrap();
+            assert_eq!(media.len(), 300_000);
+            client
+                .v3()
+                .merchant()
+                .media()
+                .video_upload()
+                .post_async(media.into_options())
+                .await
+        })
+        .unwrap();
+    assert!(answer.json::<Value>().unwrap()["media_id"].is_string());
+
+    // Over the documented 2 MiB for images: refused before sending.
+    let before = emulator.received().len();
+    let big = wechatpay::MediaUtil::from_bytes("big.png", vec![0u8; 2 * 1024 * 1024 + 1]);
+    let err = client
+        .v3()
+        .merchant()
+        .media()
+        .upload()
+        .post(big.into_options())
+        .unwrap_err();
+    assert!(err.is_config() && err.to_string().contains("2 MiB"), "{err}");
+    assert_eq!(emulator.received().len(), before, "nothing was sent");
+
+    // An endpoint whose file part has another name, sent first, with extra fields.
+    let media = wechatpay::MediaUtil::from_bytes("proof.pdf", b"%PDF-1.4 ...".to_vec())
+        .file_part("submission_file")
+        .text_part("item_id", "3")
+        .text_part("manage_record_id", "R1");
+    client
+        .v3()
+        .mch_manage()
+        .submission_files()
+        .sub_mchid()
+        ._sub_mchid_()
+        .upload()
+        .post(media.into_options().var("sub_mchid", "1900000001"))
+        .unwrap();
+    let sent = String::from_utf8_lossy(&emulator.received().pop().unwrap().body).into_owned();
+    let file_at = sent.find("name=\"submission_file\"").unwrap();
+    let meta_at = sent.find("name=\"meta\"").unwrap();
+    let item_at = sent.find("name=\"item_id\"").unwrap();
+    assert!(file_at < meta_at && meta_at < item_at, "{sent}");
+}
+
+#[test]
+fn other_downloads_stream_to_a_file() {
+    let emulator = Emulator::start().unwrap();
+    let client = emulator.client_builder().build().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let saved = client
+        .download(
+            "v3/merchant-service/images/{media_id}",
+            json!({"media_id": "ChsyMDIw"}),
+            dir.path().join("image"),
+        )
+        .unwrap();
+    let written = std::fs::read(&saved.path).unwrap();
+    assert_eq!(saved.bytes, written.len() as u64);
+    assert_eq!(saved.digest.len(), 64, "SHA-256 of what was written");
+    assert!(String::from_utf8_lossy(&written).contains("ChsyMDIw"));
+}

@@ -628,6 +628,15 @@ fn upload(state: &State, request: &Incoming<'_>) -> Result<Reply, Reply> {
     if meta["filename"].as_str().map_or(true, str::is_empty) {
         return Err(param_error("meta.filename", "is required"));
     }
+    if let Some(limit) = crate::media::size_limit(request.path.trim_start_matches('/')) {
+        if file.body.len() > limit {
+            return Err(Reply::error(
+                StatusCode::BAD_REQUEST,
+                "PARAM_ERROR",
+                format!("文件大小超过 {} MiB 的限制 (the file is over the limit)", limit >> 20),
+            ));
+        }
+    }
     let actual = crate::crypto::hex::lower(&crate::crypto::backend::sha256(&file.body));
     if !declared.eq_ignore_ascii_case(&actual) {
         return Err(Reply::error_with_detail(
