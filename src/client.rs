@@ -304,8 +304,13 @@ impl Client {
     /// match.
     ///
     /// ```
-    /// # let emulator = wechatpay::emulator::Emulator::start()?;
-    /// # let client = emulator.client_builder().build()?;
+    /// # use wechatpay::{Builder, Rsa};
+    /// let client = Builder::new()
+    ///     .mchid("1900000109")
+    ///     .serial("MERCHANT_SERIAL")
+    ///     .private_key(Rsa::from_private("file://tests/fixtures/keys/merchant_pkcs8.pem")?)
+    ///     .cert("PUB_KEY_ID_0114232134912410000000000000", Rsa::from_public("file://tests/fixtures/keys/pubkey.pem")?)
+    ///     .build()?;
     /// let encryptor = client.encryptor()?;
     /// let name = encryptor.encrypt("张三")?;
     /// assert!(encryptor.serial().starts_with("PUB_KEY_ID_"));

@@ -87,7 +87,7 @@ impl Write for Sink {
 
 /// Plain, or gunzipping on the way to the sink.
 enum Writer {
-    Plain(Sink),
+    Plain(Box<Sink>),
     Gzip(Box<flate2::write::GzDecoder<Sink>>),
 }
 
@@ -202,7 +202,7 @@ async fn file(
     };
     let mut writer = match &first {
         Some(data) if data.starts_with(&[0x1f, 0x8b]) => Writer::Gzip(Box::new(flate2::write::GzDecoder::new(sink))),
-        _ => Writer::Plain(sink),
+        _ => Writer::Plain(Box::new(sink)),
     };
     if let Some(data) = first {
         writer.write_all(&data).map_err(write_failed)?;
@@ -215,7 +215,7 @@ async fn file(
     let gunzipped = matches!(writer, Writer::Gzip(_));
     let mut sink = match writer {
         Writer::Gzip(decoder) => decoder.finish().map_err(write_failed)?,
-        Writer::Plain(sink) => sink,
+        Writer::Plain(sink) => *sink,
     };
     sink.flush().map_err(write_failed)?;
     sink.file.sync_all().map_err(write_failed)?;
