@@ -403,6 +403,9 @@ pub enum VerifyCheck {
     /// A 204 answer carried a body, which WeChat Pay never sends.
     #[error("a 204 No Content answer carried a {0}-byte body")]
     UnexpectedBody(usize),
+    /// An APIv2 message's `sign` is missing or wrong.
+    #[error("the APIv2 sign is missing or does not match")]
+    V2Sign,
     /// A downloaded bill does not hash to the `hash_value` its bill answer gave.
     #[error("the downloaded file's digest {actual} does not match hash_value {expected}")]
     DownloadDigest {
@@ -450,6 +453,13 @@ impl DecodeError {
         Self {
             what,
             source: summary.into(),
+        }
+    }
+
+    pub(crate) fn xml(reason: String) -> Self {
+        Self {
+            what: "XML",
+            source: reason.into(),
         }
     }
 

@@ -107,6 +107,7 @@ mod runtime;
 mod signed_headers;
 mod template;
 mod transport;
+pub mod v2;
 
 pub use builder::{Builder, DEFAULT_BASE_URI};
 pub use chain::Chain;
