@@ -1,5 +1,5 @@
 //! The `wechatpay` command against the emulator: every subcommand, and the non-zero exits that
-//! tell API errors (1), verification failures (2) and configuration errors (3) apart.
+//! tell API errors (1), configuration errors (3) and verification failures (5) apart.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -134,7 +134,7 @@ fn calls_print_status_request_id_and_json_and_exit_by_error_kind() {
         err.contains("error (api)") && err.contains("ORDER_NOT_EXIST") && err.contains("Request-ID: EMU"),
         "{err}"
     );
-    // Verification failure: 2, naming the check.
+    // Verification failure: 5, naming the check.
     let (code, _, err) = run(
         &served.profile,
         &[
@@ -144,7 +144,7 @@ fn calls_print_status_request_id_and_json_and_exit_by_error_kind() {
             "Wechatpay-Emulator-Fault: missing-serial",
         ],
     );
-    assert_eq!(code, 2, "{err}");
+    assert_eq!(code, 5, "{err}");
     assert!(
         err.contains("error (verification)") && err.contains("Wechatpay-Serial is missing"),
         "{err}"
@@ -268,7 +268,7 @@ fn notify_verify_decrypts_or_names_the_failed_check() {
     assert_eq!(printed["event_type"], "TRANSACTION.SUCCESS");
     assert_eq!(printed["resource"]["out_trade_no"], "T7");
 
-    // Raw `Name: value` headers and the body from stdin work too; a changed body fails with 2.
+    // Raw `Name: value` headers and the body from stdin work too; a changed body fails with 5.
     let lines: String = notification
         .headers
         .iter()
@@ -297,7 +297,7 @@ fn notify_verify_decrypts_or_names_the_failed_check() {
     )
     .unwrap();
     let output = child.wait_with_output().unwrap();
-    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(output.status.code(), Some(5));
     assert!(String::from_utf8_lossy(&output.stderr).contains("signature does not match"));
 }
 
@@ -367,7 +367,7 @@ fn sign_encrypt_and_decrypt() {
     let (code, out, _) = run(&profile, &["decrypt", &ciphertext]);
     assert_eq!((code, out.trim()), (0, "13900000000"));
     let (code, _, err) = run(&profile, &["decrypt", "AAAA"]);
-    assert_eq!(code, 5, "{err}");
+    assert_eq!(code, 6, "{err}");
     assert!(err.contains("RSA-OAEP"), "{err}");
 }
 

@@ -104,14 +104,15 @@ fn main() -> ExitCode {
 }
 
 /// Prints the error's kind and details; the exit code tells the kind apart for scripts:
-/// 1 API error, 2 verification failure, 3 configuration or input, 4 transport or timeout, 5 other.
+/// 1 API error, 3 configuration or input, 4 transport or timeout, 5 verification failure, 6 other
+/// (2 stays clap's: a usage error).
 fn report(error: &wechatpay::Error) -> ExitCode {
     let (kind, code) = match error {
         wechatpay::Error::Api(_) => ("api", 1),
-        wechatpay::Error::Verify(_) => ("verification", 2),
+        wechatpay::Error::Verify(_) => ("verification", 5),
         wechatpay::Error::Config(_) | wechatpay::Error::Key(_) | wechatpay::Error::Template(_) => ("configuration", 3),
         wechatpay::Error::Transport(_) | wechatpay::Error::Timeout(_) => ("transport", 4),
-        _ => ("error", 5),
+        _ => ("error", 6),
     };
     eprintln!("error ({kind}): {error}");
     if let Some(api) = error.api() {
