@@ -1,6 +1,7 @@
 //! The seed call end to end, with no merchant account: start the local WeChat Pay emulator, build
-//! a client for it, call `POST v3/brand/partner/card-member/user-points/sync` in the three chain
-//! styles, blocking and async, and print each verified answer. Then an order: prepay, query,
+//! a client for it, call `POST v3/brand/partner/card-member/user-points/sync` in each chain style
+//! (`chain`, index, the typed accessor, and PHP-style `seg`), blocking and async, and print each
+//! verified answer. Then an order: prepay, query,
 //! close.
 //!
 //! `cargo run --example quickstart`
@@ -41,6 +42,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("\nThe seed call, signed by the client, verified by the emulator, answer verified by the client:");
     show("client.chain(…).post", &client.chain(SEED).post(&options)?)?;
     show("client[…].post", &client[SEED].post(&options)?)?;
+    let typed = client.v3().brand().partner().card_member().user_points().sync();
+    show("client.v3()…card_member()…sync().post", &typed.post(&options)?)?;
     let segments = client
         .seg("v3")
         .seg("brand")
@@ -48,7 +51,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .seg("cardMember")
         .seg("userPoints")
         .seg("sync");
-    show("client.seg(\"v3\")…seg(\"sync\").post", &segments.post(&options)?)?;
+    show("client.seg(\"cardMember\")…post", &segments.post(&options)?)?;
 
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async {
@@ -57,6 +60,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             &client.chain(SEED).post_async(&options).await?,
         )?;
         show("client[…].post_async", &client[SEED].post_async(&options).await?)?;
+        show("client.v3()…sync().post_async", &typed.post_async(&options).await?)?;
         show("client.seg(…)…post_async", &segments.post_async(&options).await?)?;
         Ok::<_, wechatpay::Error>(())
     })?;

@@ -121,38 +121,56 @@ impl ClientInner {
         let entry = crate::catalog::find(method.as_str(), template);
         // Endpoints that live on another host (apihk, …/hk/) go there under the default base
         // URI; an explicit base URI (an emulator, a proxy) always wins.
+        let overridden = options.base_override.as_deref().map(BaseUri::parse).transpose()?;
         let routed = match entry {
             Some(e) if self.default_base && !e.hosts.is_empty() && !e.hosts.contains(&crate::DEFAULT_BASE_URI) => {
                 Some(BaseUri::parse(e.hosts[0])?)
             }
             _ => None,
         };
-        let url = routed
+        let url = overridden
             .as_ref()
+            .or(routed.as_ref())
             .unwrap_or(&self.base)
             .join(&path, options.query.as_deref());
         let uri: Uri = url
             .parse()
             .map_err(|e| ConfigError::new("path", format!("{url:?} is not a valid URI: {e}")))?;
-        let signed_body = options.signed_body;
-        if let (Some(size), Some(limit)) = (options.upload_size, crate::media::size_limit(template)) {
-            if size > limit {
-                return Err(ConfigError::new(
-                    "file",
-                    format!("{size} bytes is over the {} MiB that {template} accepts", limit >> 20),
-                )
-                .into());
+        let mut signed_body = options.signed_body;
+        let mut multipart = None;
+        if let Some(media) = options.media {
+            if let Some(limit) = crate::media::size_limit(template) {
+                if media.len() > limit {
+                    return Err(ConfigError::new(
+                        "file",
+                        format!(
+                            "{} bytes is over the {} MiB that {template} accepts",
+                            media.len(),
+                            limit >> 20
+                        ),
+                    )
+                    .into());
+                }
             }
+            // Part names and order as the catalog documents them for this endpoint.
+            let (file_part, file_first) = media.layout(entry.map_or(&[][..], |e| e.form_fields));
+            signed_body = Some(media.meta_bytes());
+            multipart = Some((media.body_with(&file_part, file_first), media.content_type()));
         }
-        let body = match (options.json, options.body) {
-            (Some(json), _) => {
+        let multipart_type = multipart.as_ref().map(|(_, content_type)| content_type.clone());
+        let body = match (multipart, options.json, options.body) {
+            (Some((multipart, _)), _, _) => multipart,
+            (None, Some(json), _) => {
                 Bytes::from(serde_json::to_vec(&json).map_err(|e| ConfigError::new("json", e.to_string()))?)
             }
-            (None, Some(body)) => body,
-            (None, None) => Bytes::new(),
+            (None, None, Some(body)) => body,
+            (None, None, None) => Bytes::new(),
         };
         let mut headers = self.headers.clone();
-        if !body.is_empty() && signed_body.is_none() && !headers.contains_key(CONTENT_TYPE) {
+        if let Some(content_type) = multipart_type {
+            let (name, value) = header_pair("Content-Type", &content_type)?;
+            headers.insert(name, value);
+        } else if !body.is_empty() && signed_body.is_none() && !headers.contains_key(CONTENT_TYPE) {
             headers.insert(CONTENT_TYPE, HeaderValue::from_static(JSON));
         }
         for (name, value) in &options.headers {

@@ -54,15 +54,38 @@ pub struct Downloaded {
 
 /// Path and query of a download URL, as a template the client can send (its own base URI and
 /// host routing apply, so an emulator's or a test server's base URI is honoured).
-fn target_of(url: &str) -> Result<String> {
-    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
-    let path = after_scheme
-        .find('/')
-        .map(|at| &after_scheme[at + 1..])
-        .filter(|p| p.starts_with("v3/"))
-        .ok_or_else(|| ConfigError::new("download_url", format!("{url:?} is not a WeChat Pay v3 download URL")))?;
+/// Splits a download URL into its origin plus prefix (`https://api.mch.weixin.qq.com/hk/`) and
+/// the `v3/…` part.
+fn split_url(url: &str) -> Result<(String, String)> {
+    let bad = || ConfigError::new("download_url", format!("{url:?} is not a WeChat Pay v3 download URL"));
+    let (scheme, rest) = url.split_once("://").ok_or_else(bad)?;
+    let at = rest.find("/v3/").ok_or_else(bad)?;
     // The token is already encoded; `{`/`}` would read as template expressions.
-    Ok(path.replace('{', "%7B").replace('}', "%7D"))
+    let target = rest[at + 1..].replace('{', "%7B").replace('}', "%7D");
+    Ok((format!("{scheme}://{}/", &rest[..at]), target))
+}
+
+/// Under the default base URI a download goes where its URL says (apihk, `…/hk/`), provided that
+/// is a WeChat Pay host over HTTPS; under an explicit base URI (an emulator, a proxy) it goes there.
+fn route(inner: &ClientInner, url: &str) -> Result<(String, Options)> {
+    let (origin, target) = split_url(url)?;
+    if !inner.default_base {
+        return Ok((target, Options::new()));
+    }
+    let host = origin
+        .strip_prefix("https://")
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_default();
+    if !(host.ends_with(".weixin.qq.com") || host.ends_with(".wechatpay.cn")) {
+        return Err(ConfigError::new(
+            "download_url",
+            format!("{url:?} is not on a WeChat Pay host over HTTPS; refusing to send a signed request there"),
+        )
+        .into());
+    }
+    let mut options = Options::new();
+    options.base_override = Some(origin);
+    Ok((target, options))
 }
 
 /// Writes to the file while hashing what is written.
@@ -125,16 +148,8 @@ pub(crate) async fn bill(inner: Arc<ClientInner>, bill: BillLocation, destinatio
             return Err(ConfigError::new("hash_type", format!("`{other}` is not SHA1 or SHA256")).into());
         }
     };
-    let target = target_of(&bill.download_url)?;
-    file(
-        inner,
-        &target,
-        Options::new(),
-        digest,
-        Some(bill.hash_value),
-        destination,
-    )
-    .await
+    let (target, options) = route(&inner, &bill.download_url)?;
+    file(inner, &target, options, digest, Some(bill.hash_value), destination).await
 }
 
 /// Any download endpoint (transfer receipts, complaint images, …) to a file, streamed; the
@@ -145,6 +160,16 @@ pub(crate) async fn any(
     options: Options,
     destination: PathBuf,
 ) -> Result<Downloaded> {
+    // Only answers WeChat Pay leaves unsigned may skip verification.
+    let is_download =
+        crate::catalog::find("GET", &target).is_some_and(|e| e.response == crate::catalog::ResponseKind::Download);
+    if !is_download {
+        return Err(ConfigError::new(
+            "path",
+            format!("GET {target} is not a download endpoint in the catalog (its answers are signed): use get()"),
+        )
+        .into());
+    }
     file(inner, &target, options, StreamingDigest::sha256(), None, destination).await
 }
 
@@ -156,9 +181,14 @@ async fn file(
     expected: Option<String>,
     destination: PathBuf,
 ) -> Result<Downloaded> {
-    let (mut request, _) = inner.prepare(Method::GET, target, options)?;
+    let (mut request, timeout) = inner.prepare(Method::GET, target, options)?;
+    // The client's timeout bounds the wait for the answer and each pause between chunks, not the
+    // whole transfer (a large bill may rightly take minutes).
+    let limit = timeout.unwrap_or(std::time::Duration::MAX);
     crate::middleware::sign(inner.signer.as_ref(), &mut request).await?;
-    let response = inner.transport.send_streaming(request).await?;
+    let response = tokio::time::timeout(limit, inner.transport.send_streaming(request))
+        .await
+        .map_err(|_| Error::Timeout(limit))??;
     let (parts, mut body) = response.into_parts();
     if !parts.status.is_success() {
         let bytes = http_body_util::Limited::new(body, 1 << 20)
@@ -191,7 +221,10 @@ async fn file(
     };
     // The first data decides: gzip is recognised by its magic bytes, whatever was asked for.
     let first = loop {
-        match body.frame().await {
+        let next = tokio::time::timeout(limit, body.frame())
+            .await
+            .map_err(|_| Error::Timeout(limit))?;
+        match next {
             None => break None,
             Some(frame) => {
                 if let Ok(data) = frame.map_err(broke)?.into_data() {
@@ -207,7 +240,10 @@ async fn file(
     if let Some(data) = first {
         writer.write_all(&data).map_err(write_failed)?;
     }
-    while let Some(frame) = body.frame().await {
+    while let Some(frame) = tokio::time::timeout(limit, body.frame())
+        .await
+        .map_err(|_| Error::Timeout(limit))?
+    {
         if let Ok(data) = frame.map_err(broke)?.into_data() {
             writer.write_all(&data).map_err(write_failed)?;
         }
@@ -231,4 +267,20 @@ async fn file(
         gunzipped,
         digest: actual,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_url;
+
+    #[test]
+    fn download_urls_keep_their_host_and_prefix() {
+        let (origin, target) = split_url("https://api.mch.weixin.qq.com/hk/v3/billdownload/file?token=a%2Bb").unwrap();
+        assert_eq!(origin, "https://api.mch.weixin.qq.com/hk/");
+        assert_eq!(target, "v3/billdownload/file?token=a%2Bb");
+        let (origin, _) = split_url("https://apihk.mch.weixin.qq.com/v3/billdownload/file?token=x").unwrap();
+        assert_eq!(origin, "https://apihk.mch.weixin.qq.com/");
+        assert!(split_url("https://example.com/file").is_err());
+        assert!(split_url("v3/billdownload/file").is_err());
+    }
 }

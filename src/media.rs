@@ -29,8 +29,8 @@ pub struct MediaUtil {
     file: Bytes,
     meta: Value,
     boundary: String,
-    file_part: String,
-    file_first: bool,
+    /// The file part's name when set by hand; otherwise the catalog's (`form_fields`), or `file`.
+    file_part: Option<String>,
     text_parts: Vec<(String, String)>,
 }
 
@@ -98,8 +98,7 @@ impl MediaUtil {
             file,
             meta,
             boundary,
-            file_part: "file".to_owned(),
-            file_first: false,
+            file_part: None,
             text_parts: Vec::new(),
         }
     }
@@ -126,12 +125,40 @@ impl MediaUtil {
         self
     }
 
-    /// Names the file part (default `file`; e.g. `submission_file`, `due_diligence_file`) and
-    /// sends it before `meta`, as those endpoints document (catalog column `form_fields`).
+    /// Names the file part by hand. Not needed for catalog endpoints: the part names and their
+    /// order come from the catalog (`form_fields`: `submission_file` for
+    /// `v3/mch-manage/…/upload`, `meta` first for `v3/marketing/shopping-receipt/…`); elsewhere the
+    /// default is `meta`, then `file`.
     pub fn file_part(mut self, name: impl Into<String>) -> Self {
-        self.file_part = name.into();
-        self.file_first = true;
+        self.file_part = Some(name.into());
         self
+    }
+
+    /// The file part's name and whether it goes before `meta`, for an endpoint's `form_fields`.
+    pub(crate) fn layout(&self, form_fields: &[&str]) -> (String, bool) {
+        let position = |wanted: &dyn Fn(&str, &str) -> bool| {
+            form_fields.iter().position(|field| {
+                let (name, kind) = field.split_once(':').unwrap_or((field, ""));
+                wanted(name, kind)
+            })
+        };
+        let file_at = position(&|_, kind| kind == "file");
+        let meta_at = position(&|name, _| name == "meta");
+        let catalog_name = file_at
+            .and_then(|i| form_fields[i].split(':').next())
+            .map(str::to_owned);
+        let name = self
+            .file_part
+            .clone()
+            .or(catalog_name)
+            .unwrap_or_else(|| "file".to_owned());
+        let file_first = matches!((file_at, meta_at), (Some(f), Some(m)) if f < m);
+        (name, file_first)
+    }
+
+    /// The `meta` JSON exactly as sent (and signed).
+    pub(crate) fn meta_bytes(&self) -> Bytes {
+        Bytes::from(self.meta.to_string())
     }
 
     /// Adds a plain form field after the file and `meta` (e.g. `item_id`).
@@ -160,9 +187,15 @@ impl MediaUtil {
         format!("multipart/form-data; boundary={}", self.boundary)
     }
 
-    /// The multipart body: `meta` (JSON) and the file, in the order the endpoint documents,
-    /// then any text parts.
+    /// The multipart body with the default layout: `meta`, then the file (named as set with
+    /// [`file_part`](Self::file_part), else `file`), then any text parts.
     pub fn body(&self) -> Bytes {
+        let name = self.file_part.clone().unwrap_or_else(|| "file".to_owned());
+        self.body_with(&name, false)
+    }
+
+    /// The multipart body with the file part named `file_part`, before or after `meta`.
+    pub(crate) fn body_with(&self, file_part: &str, file_first: bool) -> Bytes {
         let meta = self.meta.to_string();
         let boundary = &self.boundary;
         let meta_part = format!(
@@ -170,7 +203,7 @@ impl MediaUtil {
         );
         let mut file_part = format!(
             "--{boundary}\r\nContent-Disposition: form-data; name=\"{}\"; filename=\"{}\"\r\nContent-Type: {}\r\n\r\n",
-            self.file_part.replace('"', "%22"),
+            file_part.replace('"', "%22"),
             self.filename.replace('"', "%22"),
             mime_of(&self.filename)
         )
@@ -178,7 +211,7 @@ impl MediaUtil {
         file_part.extend_from_slice(&self.file);
         file_part.extend_from_slice(b"\r\n");
         let mut body = Vec::with_capacity(self.file.len() + meta.len() + 512);
-        if self.file_first {
+        if file_first {
             body.extend_from_slice(&file_part);
             body.extend_from_slice(meta_part.as_bytes());
         } else {
@@ -198,14 +231,12 @@ impl MediaUtil {
         Bytes::from(body)
     }
 
-    /// Options for the upload request: the multipart body, its content type, and the `meta` JSON
-    /// as what is signed. Documented size limits are checked when the request is made.
+    /// Options for the upload request. The body is laid out for the endpoint when the request is
+    /// made (part names and order from the catalog), the `meta` JSON is what is signed, and the
+    /// documented size limits are checked before sending.
     pub fn into_options(self) -> Options {
-        let mut options = Options::new()
-            .body(self.body())
-            .header("Content-Type", self.content_type());
-        options.signed_body = Some(Bytes::from(self.meta.to_string()));
-        options.upload_size = Some(self.file.len());
+        let mut options = Options::new();
+        options.media = Some(self);
         options
     }
 }

@@ -50,8 +50,10 @@ pub struct Options {
     pub(crate) timeout: Option<Duration>,
     /// What the signature covers when it is not the body (a multipart upload's `meta` JSON).
     pub(crate) signed_body: Option<Bytes>,
-    /// The uploaded file's size, checked against the endpoint's documented limit.
-    pub(crate) upload_size: Option<usize>,
+    /// A base URI for this request only (downloads whose URL names another WeChat Pay host).
+    pub(crate) base_override: Option<String>,
+    /// A file upload, laid out for its endpoint when the request is prepared.
+    pub(crate) media: Option<crate::MediaUtil>,
     invalid: Option<ConfigError>,
 }
 
@@ -121,6 +123,11 @@ impl Options {
     pub fn validate(&self) -> Result<()> {
         match &self.invalid {
             Some(e) => Err(e.clone().into()),
+            None if self.media.is_some() && (self.json.is_some() || self.body.is_some()) => Err(ConfigError::new(
+                "body",
+                "an upload (MediaUtil) is the whole body: give no `json` or `body` with it",
+            )
+            .into()),
             None if self.json.is_some() && self.body.is_some() => {
                 Err(ConfigError::new("body", "give either `json` or `body`, not both").into())
             }

@@ -19,30 +19,37 @@ fn order(emulator: &Emulator, out_trade_no: &str, total: u64) -> Value {
 }
 
 #[test]
-fn the_seed_call_in_three_styles_blocking_and_async() {
+fn the_seed_call_in_every_style_blocking_and_async() {
     let emulator = Emulator::start().unwrap();
     let client = emulator.client_builder().build().unwrap();
     let expected = seed()["json"].clone();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let typed = client.v3().brand().partner().card_member().user_points().sync();
+    let segments = client
+        .seg("v3")
+        .seg("brand")
+        .seg("partner")
+        .seg("cardMember")
+        .seg("userPoints")
+        .seg("sync");
     for response in [
         client.chain(SEED).post(seed()).unwrap(),
         client[SEED].post(seed()).unwrap(),
-        client
-            .seg("v3")
-            .seg("brand")
-            .seg("partner")
-            .seg("cardMember")
-            .seg("userPoints")
-            .seg("sync")
-            .post(seed())
-            .unwrap(),
-        tokio::runtime::Runtime::new()
-            .unwrap()
-            .block_on(client[SEED].post_async(seed()))
-            .unwrap(),
+        typed.post(seed()).unwrap(),
+        segments.post(seed()).unwrap(),
+        runtime.block_on(client.chain(SEED).post_async(seed())).unwrap(),
+        runtime.block_on(client[SEED].post_async(seed())).unwrap(),
+        runtime.block_on(typed.post_async(seed())).unwrap(),
+        runtime.block_on(segments.post_async(seed())).unwrap(),
     ] {
         assert_eq!(response.json::<Value>().unwrap(), expected);
         assert!(response.request_id().unwrap().starts_with("EMU"));
     }
+    let received = emulator.received();
+    assert_eq!(received.len(), 8);
+    assert!(received
+        .iter()
+        .all(|r| r.target == format!("/{SEED}") && r.body == expected.to_string()));
     // The emulator validates the six fields.
     let err = client
         .chain(SEED)
@@ -334,7 +341,7 @@ fn the_emulator_refuses_what_wechat_pay_refuses() {
     let detail = sign_error(client.chain(SEED).post(seed()).unwrap_err());
     assert!(detail["issue"].as_str().unwrap().contains("timestamp"), "{detail}");
 
-    // Unknown paths get a signed echo.
+    // Catalog endpoints without special behaviour get a signed echo.
     let client = emulator.client_builder().build().unwrap();
     let echo = client
         .chain("v3/marketing/favor/stocks")
@@ -770,8 +777,8 @@ fn uploads_from_async_readers_with_named_parts_and_size_limits() {
     assert_eq!(emulator.received().len(), before, "nothing was sent");
 
     // An endpoint whose file part has another name, sent first, with extra fields.
+    // The part name and order come from the catalog (`submission_file:file,meta:json,…`).
     let media = wechatpay::MediaUtil::from_bytes("proof.pdf", b"%PDF-1.4 ...".to_vec())
-        .file_part("submission_file")
         .text_part("item_id", "3")
         .text_part("manage_record_id", "R1");
     client
@@ -799,11 +806,103 @@ fn other_downloads_stream_to_a_file() {
         .download(
             "v3/merchant-service/images/{media_id}",
             json!({"media_id": "ChsyMDIw"}),
-            dir.path().join("image"),
+            dir.path().join("image.png"),
         )
         .unwrap();
     let written = std::fs::read(&saved.path).unwrap();
+    assert!(written.starts_with(b"\x89PNG"), "the binary image, unsigned");
     assert_eq!(saved.bytes, written.len() as u64);
     assert_eq!(saved.digest.len(), 64, "SHA-256 of what was written");
-    assert!(String::from_utf8_lossy(&written).contains("ChsyMDIw"));
+    // A signed JSON endpoint is not a download: its answer must be verified, so it is refused.
+    let err = client
+        .download("v3/marketing/favor/stocks", (), dir.path().join("x"))
+        .unwrap_err();
+    assert!(
+        err.is_config() && err.to_string().contains("not a download endpoint"),
+        "{err}"
+    );
+    assert!(!dir.path().join("x").exists());
+}
+
+#[test]
+fn downloads_honour_the_timeout() {
+    let emulator = Emulator::start().unwrap();
+    let client = emulator
+        .client_builder()
+        .timeout(std::time::Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let bill = bill_location(&client, json!({"bill_date": "2026-11-26"}));
+    emulator.set_faults([Fault::Delay(std::time::Duration::from_millis(1500))]);
+    let dir = tempfile::tempdir().unwrap();
+    let err = client.download_bill(&bill, dir.path().join("bill.csv")).unwrap_err();
+    assert!(err.is_timeout(), "{err}");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn statements_are_signed_over_their_sha1_by_the_emulator() {
+    let emulator = Emulator::start().unwrap();
+    let client = emulator.client_builder().build().unwrap();
+    let statement = client
+        .chain("v3/statements")
+        .get(json!({"query": {"date": "2026-11-26"}}))
+        .unwrap();
+    assert!(statement.headers().contains_key("Wechatpay-Statement-Sha1"));
+    let global = client.v3().global().statements().get(()).unwrap();
+    assert_eq!(global.status(), 200);
+}
+
+#[test]
+fn the_emulator_decrypts_with_whichever_key_the_serial_names() {
+    // A merchant migrating from the platform certificate: both keys configured, the certificate chosen.
+    let emulator = Emulator::start().unwrap();
+    let identity = emulator.identity().clone();
+    let client = emulator
+        .client_builder()
+        .cert(identity.platform_serial(), identity.platform.public_key().clone())
+        .encrypt_with(identity.platform_serial())
+        .build()
+        .unwrap();
+    let encryptor = client.encryptor().unwrap();
+    assert_eq!(encryptor.serial(), identity.platform_serial());
+    let body =
+        json!({"json": {"business_code": "1", "contact_info": {"contact_name": encryptor.encrypt("李四").unwrap()}}});
+    let echo = client
+        .v3()
+        .applyment4sub()
+        .applyment()
+        ._empty_()
+        .post(body)
+        .unwrap()
+        .json::<Value>()
+        .unwrap();
+    assert_eq!(echo["decrypted"]["contact_info.contact_name"], "李四");
+}
+
+#[test]
+fn the_webhook_example_takes_the_notification_and_refuses_the_forgery() {
+    // `cargo test` builds the examples next to the test binaries.
+    let examples = std::env::current_exe()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("examples");
+    let output = std::process::Command::new(examples.join("webhook")).output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("webhook: TRANSACTION.SUCCESS \"SUCCESS\" for \"T-webhook\""),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("→ 204 No Content") && stdout.contains("(forged) → 401 Unauthorized"),
+        "{stdout}"
+    );
 }

@@ -21,6 +21,8 @@ pub(crate) struct Reply {
     pub(crate) signed: bool,
     /// A body generated while it is sent (synthetic bills), instead of `body`.
     pub(crate) rows: Option<u64>,
+    /// Signed over `{"sha1":…}` with `Wechatpay-Statement-Sha1`, as statements are.
+    pub(crate) statement: bool,
 }
 
 /// The emulator's response body: whole, or streamed.
@@ -34,6 +36,7 @@ impl Reply {
             content_type: Some("application/json"),
             signed: true,
             rows: None,
+            statement: false,
         }
     }
 
@@ -48,6 +51,7 @@ impl Reply {
             content_type: None,
             signed: true,
             rows: None,
+            statement: false,
         }
     }
 
@@ -105,7 +109,14 @@ pub(crate) fn render(
             .sum();
         let timestamp = Formatter::timestamp() + skew;
         let nonce = Formatter::nonce(32).unwrap_or_default();
-        let message = Formatter::response_bytes(&timestamp.to_string(), &nonce, &reply.body);
+        let signed_body = if reply.statement {
+            let sha1 = crate::crypto::hex::lower(&crate::crypto::backend::sha1(&reply.body));
+            response = response.header("Wechatpay-Statement-Sha1", sha1.as_str());
+            bytes::Bytes::from(format!("{{\"sha1\":\"{sha1}\"}}"))
+        } else {
+            reply.body.clone()
+        };
+        let message = Formatter::response_bytes(&timestamp.to_string(), &nonce, &signed_body);
         let mut signature = Rsa::sign(&message, key).unwrap_or_default();
         if faults.contains(&Fault::BadSignature) {
             // Same length and alphabet, wrong bytes.
@@ -133,13 +144,20 @@ pub(crate) fn render(
         tampered.extend_from_slice(b" ");
         body = Bytes::from(tampered);
     }
+    let tamper = faults.contains(&Fault::TamperBody);
     let body: Body = match reply.rows {
         Some(rows) => {
             let frames = futures_util::stream::iter(
                 super::state::synthetic_chunks(rows)
                     .map(|chunk| Ok::<_, std::convert::Infallible>(hyper::body::Frame::data(chunk))),
             );
-            http_body_util::StreamBody::new(frames).boxed()
+            // A tampered stream gets one extra byte at the end.
+            let extra = tamper.then(|| Ok(hyper::body::Frame::data(Bytes::from_static(b" "))));
+            http_body_util::StreamBody::new(futures_util::StreamExt::chain(
+                frames,
+                futures_util::stream::iter(extra),
+            ))
+            .boxed()
         }
         None => Full::new(body).boxed(),
     };

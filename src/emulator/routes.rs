@@ -101,6 +101,11 @@ pub(crate) fn route(state: &State, identity: &Identity, mode: Mode, request: &In
         ("GET", ["v3", "refund", "domestic", "refunds", out_refund_no]) => query_refund(state, out_refund_no),
         ("GET", ["v3", "bill", "tradebill"]) => trade_bill(state, identity, request),
         ("GET", ["v3", "billdownload", "file"]) => bill_file(state, request),
+        ("GET", ["v3", "merchant-service" | "global", ..])
+            if request.path.contains("/images/") && request.path != "/v3/merchant-service/images/upload" =>
+        {
+            Ok(image(request))
+        }
         ("POST", ["v3", "merchant", "media", "upload" | "video_upload"])
         | ("POST", ["v3", "merchant-service", "images", "upload"])
         | ("POST", ["v3", "marketing", "favor", "media", "image-upload"]) => upload(state, request),
@@ -151,24 +156,27 @@ fn decrypt_fields(
     if found.is_empty() {
         return Ok(Value::Null);
     }
-    let (key, expected) = match mode {
-        Mode::PublicKey => (identity.wechatpay.private_key(), identity.pub_key_id.as_str()),
-        Mode::PlatformCertificate => (identity.platform.private_key(), identity.platform_serial()),
-    };
+    // The key `Wechatpay-Serial` names, of either kind (both are valid during a migration).
     let sent = request
         .headers
         .get("Wechatpay-Serial")
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    if sent != expected {
+    let (key, expected) = if sent == identity.pub_key_id {
+        (identity.wechatpay.private_key(), sent)
+    } else if sent == identity.platform_serial() {
+        (identity.platform.private_key(), sent)
+    } else {
+        let expected = match mode {
+            Mode::PublicKey => identity.pub_key_id.as_str(),
+            Mode::PlatformCertificate => identity.platform_serial(),
+        };
         return Err(Reply::error(
             StatusCode::BAD_REQUEST,
             "PARAM_ERROR",
-            format!(
-                "Wechatpay-Serial `{sent}` 与加密敏感信息的密钥不一致 (the fields must be encrypted with {expected})"
-            ),
+            format!("Wechatpay-Serial `{sent}` 不是微信支付的密钥 (encrypt with {expected} and send its serial)"),
         ));
-    }
+    };
     let mut decrypted = Map::new();
     for (field, ciphertext) in found {
         let plain = crate::crypto::Rsa::decrypt(ciphertext, key).map_err(|_| {
@@ -210,7 +218,13 @@ fn echo(
     if !decrypted.is_null() {
         answer["decrypted"] = decrypted;
     }
-    Ok(Reply::ok(&answer))
+    let mut reply = Reply::ok(&answer);
+    match entry.response {
+        crate::catalog::ResponseKind::StatementSha1 => reply.statement = true,
+        crate::catalog::ResponseKind::Download => reply.signed = false,
+        _ => {}
+    }
+    Ok(reply)
 }
 
 /// `GET v3/certificates`: the platform certificate, encrypted under the APIv3 key like the real
@@ -256,8 +270,8 @@ fn user_points_sync(request: &Incoming<'_>) -> Result<Reply, Reply> {
         require_str(&body, field)?;
     }
     match body.get("point_balance") {
-        Some(Value::Number(n)) if n.is_u64() || n.is_i64() => {}
-        Some(_) => return Err(param_error("point_balance", "must be an integer")),
+        Some(Value::Number(n)) if n.is_u64() => {}
+        Some(_) => return Err(param_error("point_balance", "must be a non-negative integer")),
         None => return Err(param_error("point_balance", "is required")),
     }
     Ok(Reply::ok(&Value::Object(body)))
@@ -601,6 +615,7 @@ fn bill_file(state: &State, request: &Incoming<'_>) -> Result<Reply, Reply> {
         }),
         signed: false,
         rows,
+        statement: false,
     })
 }
 
@@ -652,4 +667,18 @@ fn upload(state: &State, request: &Incoming<'_>) -> Result<Reply, Reply> {
     } else {
         json!({"media_id": media_id})
     }))
+}
+
+/// A complaint image: a small PNG, unsigned, as WeChat Pay serves them.
+fn image(request: &Incoming<'_>) -> Reply {
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    png.extend_from_slice(request.path.as_bytes());
+    Reply {
+        status: StatusCode::OK,
+        body: bytes::Bytes::from(png),
+        content_type: Some("image/png"),
+        signed: false,
+        rows: None,
+        statement: false,
+    }
 }

@@ -277,28 +277,45 @@ pub fn doctor(settings: &Settings) -> Result<()> {
         .builder()?
         .verifier(|_: &Endpoint, _: &wechatpay::Response| Ok(()))
         .build()?;
-    let response = match client.chain("v3/certificates").get(()) {
-        Ok(response) => Some(response),
+    // Any answer, even a refusal, carries the server's `Date`: the clock is checked either way,
+    // since a skewed clock is the usual cause of a refused signature.
+    let (response, accepted) = match client.chain("v3/certificates").get(()) {
+        Ok(response) => (response, true),
         Err(e) => match e.api() {
-            Some(api) if api.code() == "RESOURCE_NOT_EXISTS" => Some(api.response().clone()),
             Some(api) if api.code() == "SIGN_ERROR" => {
                 report(false, format!("the server refused our signature: {}", api.message()));
-                None
+                (api.response().clone(), false)
             }
-            _ => return Err(e),
+            Some(api) => (api.response().clone(), true),
+            None => return Err(e),
         },
     };
-    if let Some(response) = response {
+    if accepted {
         report(true, "the server accepted our signature".into());
-        let server_time = response
-            .headers()
-            .get("Wechatpay-Timestamp")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<i64>().ok());
-        if let Some(server_time) = server_time {
-            let offset = wechatpay::Formatter::timestamp() - server_time;
-            report(offset.abs() <= 60, format!("clock offset from the server: {offset} s"));
+    }
+    let server_time = response
+        .headers()
+        .get(http::header::DATE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| httpdate::parse_http_date(v).ok());
+    match server_time {
+        Some(server_time) => {
+            let now = std::time::SystemTime::now();
+            let offset = match now.duration_since(server_time) {
+                Ok(ahead) => i64::try_from(ahead.as_secs()).unwrap_or(i64::MAX),
+                Err(behind) => -i64::try_from(behind.duration().as_secs()).unwrap_or(i64::MAX),
+            };
+            report(
+                offset.abs() <= 60,
+                format!("clock offset from the server's Date: {offset} s"),
+            );
         }
+        None => report(
+            false,
+            "the server's answer has no Date header to compare clocks with".into(),
+        ),
+    }
+    if accepted {
         let serial = response
             .headers()
             .get("Wechatpay-Serial")
