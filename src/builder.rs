@@ -69,6 +69,8 @@ pub struct Builder {
     verifier: Option<Arc<dyn Verifier>>,
     edits: Vec<StackEdit>,
     encrypt_with: Option<String>,
+    apiv2_key: Option<String>,
+    merchant_tls: Option<(crate::Certificate, PrivateKey)>,
 }
 
 impl Default for Builder {
@@ -109,6 +111,8 @@ impl Builder {
             verifier: None,
             edits: Vec::new(),
             encrypt_with: None,
+            apiv2_key: None,
+            merchant_tls: None,
         }
     }
 
@@ -198,6 +202,20 @@ impl Builder {
         self
     }
 
+    /// The APIv2 key (32 characters), for `v2/…` paths. A client with only this and the mchid is
+    /// an APIv2-only client; its v3 calls then fail, naming what is missing.
+    pub fn secret(mut self, apiv2_key: impl Into<String>) -> Self {
+        self.apiv2_key = Some(apiv2_key.into());
+        self
+    }
+
+    /// The merchant API certificate and its key, presented for APIv2 `security` calls (mutual
+    /// TLS; catalog column `v2_security`). A separate connection pool is used for them.
+    pub fn merchant_tls(mut self, certificate: crate::Certificate, key: PrivateKey) -> Self {
+        self.merchant_tls = Some((certificate, key));
+        self
+    }
+
     /// Replaces the `signer` (e.g. a remote signing service). Then `mchid`, `serial` and
     /// `private_key` are not required.
     pub fn signer(mut self, signer: impl Signer) -> Self {
@@ -240,9 +258,31 @@ impl Builder {
         self
     }
 
+    /// A client with the APIv2 key but without the v3 settings is APIv2-only: its v3 calls fail
+    /// before sending, naming what is missing.
+    fn v2_only(&self) -> Option<String> {
+        self.apiv2_key.as_ref()?;
+        let missing: Vec<&str> = [
+            ("serial", self.serial.is_none()),
+            ("private_key", self.private_key.is_none()),
+            ("cert", self.keys.is_empty()),
+        ]
+        .into_iter()
+        .filter_map(|(field, absent)| absent.then_some(field))
+        .collect();
+        (!missing.is_empty() && self.signer.is_none()).then(|| missing.join(", "))
+    }
+
     fn signer_or_default(&mut self) -> Result<Arc<dyn Signer>> {
         if let Some(signer) = self.signer.take() {
             return Ok(signer);
+        }
+        if let Some(missing) = self.v2_only() {
+            let reason = format!("this client is APIv2-only: v3 calls need {missing} (Builder)");
+            return Ok(Arc::new(move |_: crate::SigningRequest| {
+                let reason = reason.clone();
+                async move { Err(ConfigError::new("v3", reason).into()) }
+            }));
         }
         let required =
             |field: &str| ConfigError::new(field, "is required (or replace the signer with Builder::signer)");
@@ -263,6 +303,10 @@ impl Builder {
     fn verifier_or_default(&mut self) -> Result<Arc<dyn Verifier>> {
         if let Some(verifier) = self.verifier.take() {
             return Ok(verifier);
+        }
+        if self.keys.is_empty() && self.apiv2_key.is_some() {
+            // APIv2-only: the signer already refuses v3 calls before anything is sent.
+            return Ok(Arc::new(|_: &crate::Endpoint, _: &crate::Response| Ok(())));
         }
         if self.keys.is_empty() {
             return Err(ConfigError::new(
@@ -345,6 +389,19 @@ impl Builder {
 
     /// Validates everything and builds the client.
     pub fn build(mut self) -> Result<Client> {
+        if let Some(key) = &self.apiv2_key {
+            if key.len() != 32 {
+                return Err(ConfigError::new(
+                    "secret",
+                    format!("the APIv2 key must be 32 characters, got {}", key.len()),
+                )
+                .into());
+            }
+        }
+        let v2_only = self.v2_only().is_some();
+        if v2_only && self.mchid.as_deref().map_or(true, str::is_empty) {
+            return Err(ConfigError::new("mchid", "is required").into());
+        }
         let encryption = match self.encrypt_with.take() {
             Some(serial) if self.keys.contains(&serial) => EncryptionSerial::Chosen(serial),
             Some(serial) => {
@@ -380,15 +437,34 @@ impl Builder {
                 StackEdit::Remove(name) => stack.remove(&name)?,
             }
         }
-        let config = TransportConfig {
+        let mut config = TransportConfig {
             connect_timeout: self.connect_timeout,
             versions: self.versions,
             proxy,
             max_body: self.max_response_size,
+            client_auth: None,
         };
         let _entered = crate::runtime::get()?.enter();
         let transport = Transport::new(&config)?;
+        let tls_transport = match self.merchant_tls.take() {
+            Some((certificate, key)) => {
+                if !certificate.matches(&key) {
+                    return Err(
+                        ConfigError::new("merchant_tls", "the private key does not belong to the certificate").into(),
+                    );
+                }
+                config.client_auth = Some((
+                    certificate.der().to_vec(),
+                    zeroize::Zeroizing::new(key.pkcs8_der().to_vec()),
+                ));
+                Some(Transport::new(&config)?)
+            }
+            None => None,
+        };
         Ok(Client::new(ClientInner {
+            mchid: self.mchid.clone(),
+            apiv2_key: self.apiv2_key.take().map(zeroize::Zeroizing::new),
+            tls_transport,
             signer,
             keys: self.keys.clone(),
             private_key: self.private_key.clone(),

@@ -92,6 +92,12 @@ pub(crate) enum EncryptionSerial {
 }
 
 pub(crate) struct ClientInner {
+    /// The merchant id (APIv2 checks and signs with it).
+    pub(crate) mchid: Option<String>,
+    /// The APIv2 key.
+    pub(crate) apiv2_key: Option<zeroize::Zeroizing<String>>,
+    /// The transport that presents the merchant certificate (APIv2 `security` calls).
+    pub(crate) tls_transport: Option<Transport>,
     /// The signer, also used on its own by streamed downloads.
     pub(crate) signer: Arc<dyn crate::Signer>,
     /// WeChat Pay's keys (for sensitive-field encryption).
@@ -117,6 +123,15 @@ impl ClientInner {
         options: Options,
     ) -> Result<(Request, Option<Duration>)> {
         options.validate()?;
+        for (key, given) in [
+            ("xml", options.xml.is_some()),
+            ("security", options.security.is_some()),
+            ("nonceless", options.nonceless),
+        ] {
+            if given {
+                return Err(ConfigError::new(key, "is an APIv2 option: it applies to v2/… paths only").into());
+            }
+        }
         let path = template::expand(template, &options.variables)?;
         let entry = crate::catalog::find(method.as_str(), template);
         // Endpoints that live on another host (apihk, …/hk/) go there under the default base
@@ -195,6 +210,11 @@ impl ClientInner {
         Ok((request, timeout))
     }
 
+    /// The base URI as given (normalised with a trailing `/`).
+    pub(crate) fn base_uri(&self) -> String {
+        format!("{}{}", self.base.origin, self.base.prefix)
+    }
+
     /// The serial to send with encrypted fields, or why there is none.
     fn encryption_serial(&self, template: &str) -> Result<HeaderValue> {
         let reason = match &self.encryption {
@@ -224,6 +244,9 @@ impl ClientInner {
     ) -> impl Future<Output = Result<Response>> + Send + 'static {
         let inner = Arc::clone(self);
         async move {
+            if crate::v2::client::is_v2(&template) {
+                return crate::v2::client::send(inner, method, template, options).await;
+            }
             let (request, timeout) = inner.prepare(method, &template, options)?;
             let run = inner.stack.run(&inner.transport, request);
             match timeout {

@@ -589,6 +589,18 @@ impl ApiError {
         }
     }
 
+    /// An APIv2 failure: `return_code`/`return_msg`, or `err_code`/`err_code_des` when the
+    /// business result failed; `detail` is the whole parsed answer.
+    pub(crate) fn v2(response: Response, code: String, message: String, parsed: serde_json::Value) -> Self {
+        Self {
+            status: response.status(),
+            code,
+            message,
+            detail: Some(parsed),
+            response,
+        }
+    }
+
     /// The HTTP status.
     pub fn status(&self) -> http::StatusCode {
         self.status

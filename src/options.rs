@@ -21,6 +21,9 @@ use crate::template::json_type;
 /// | `query` | an object (RFC 3986 encoded, in its key order) or a pre-encoded string |
 /// | `headers` | extra headers, e.g. `Wechatpay-Serial` |
 /// | `timeout` | seconds for this request, fractions allowed (`0.5`); `0` means none |
+/// | `xml` | APIv2: the parameters of a POST, sent as XML with `nonce_str` and `sign` |
+/// | `security` | APIv2: present the merchant certificate (mutual TLS) |
+/// | `nonceless` | APIv2: do not add `nonce_str` |
 /// | anything else | a path-template variable, e.g. `"transaction_id"` for `{transaction_id}` |
 ///
 /// A value of the wrong type is reported, naming the key, when the verb is called — before any I/O.
@@ -52,6 +55,14 @@ pub struct Options {
     pub(crate) signed_body: Option<Bytes>,
     /// A base URI for this request only (downloads whose URL names another WeChat Pay host).
     pub(crate) base_override: Option<String>,
+    /// The `query` option as given, when an object (APIv2 signs GET parameters).
+    pub(crate) query_map: Option<Map<String, Value>>,
+    /// APIv2: the parameters, sent as XML (POST) or in the query (GET), signed.
+    pub(crate) xml: Option<Map<String, Value>>,
+    /// APIv2: present the merchant certificate (mutual TLS); the catalog's `v2_security` when absent.
+    pub(crate) security: Option<bool>,
+    /// APIv2: do not add `nonce_str`.
+    pub(crate) nonceless: bool,
     /// A file upload, laid out for its endpoint when the request is prepared.
     pub(crate) media: Option<crate::MediaUtil>,
     invalid: Option<ConfigError>,
@@ -77,10 +88,14 @@ impl Options {
 
     /// Appends one query parameter (RFC 3986 encoded).
     pub fn query(mut self, key: &str, value: impl Into<String>) -> Self {
+        let value = value.into();
+        self.query_map
+            .get_or_insert_with(Map::new)
+            .insert(key.to_owned(), Value::String(value.clone()));
         let mut pair = String::new();
         crate::template::encode(key, false, &mut pair);
         pair.push('=');
-        crate::template::encode(&value.into(), false, &mut pair);
+        crate::template::encode(&value, false, &mut pair);
         self.query = Some(match self.query.take() {
             Some(q) if !q.is_empty() => format!("{q}&{pair}"),
             _ => pair,
@@ -190,7 +205,10 @@ impl From<Value> for Options {
                     Ok(())
                 }
                 "body" => string_like("body", &value).map(|b| options.body = Some(Bytes::from(b))),
-                "query" => query::build(&value).map(|q| options.query = Some(q)),
+                "query" => query::build(&value).map(|q| {
+                    options.query = Some(q);
+                    options.query_map = value.as_object().cloned();
+                }),
                 "headers" => match value {
                     Value::Object(headers) => headers.iter().try_for_each(|(name, v)| {
                         string_like(&format!("headers.{name}"), v).map(|v| options.headers.push((name.clone(), v)))
@@ -201,10 +219,36 @@ impl From<Value> for Options {
                     )),
                 },
                 "timeout" => seconds_to_duration("timeout", &value).map(|d| options.timeout = Some(d)),
-                "xml" | "security" | "nonceless" => Err(ConfigError::new(
-                    key.as_str(),
-                    "is an APIv2 option; this client speaks APIv3 (`v3/…` paths) only so far",
-                )),
+                "xml" => match value {
+                    Value::Object(map) => {
+                        options.xml = Some(map);
+                        Ok(())
+                    }
+                    other => Err(ConfigError::new(
+                        "xml",
+                        format!("must be an object, got {}", json_type(&other)),
+                    )),
+                },
+                "security" => match value {
+                    Value::Bool(b) => {
+                        options.security = Some(b);
+                        Ok(())
+                    }
+                    other => Err(ConfigError::new(
+                        "security",
+                        format!("must be true or false, got {}", json_type(&other)),
+                    )),
+                },
+                "nonceless" => match value {
+                    Value::Bool(b) => {
+                        options.nonceless = b;
+                        Ok(())
+                    }
+                    other => Err(ConfigError::new(
+                        "nonceless",
+                        format!("must be true or false, got {}", json_type(&other)),
+                    )),
+                },
                 _ => {
                     options.variables.insert(key, value);
                     Ok(())

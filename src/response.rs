@@ -58,6 +58,11 @@ impl Response {
         serde_json::from_slice(&self.body).map_err(|e| DecodeError::json("response body", e).into())
     }
 
+    /// The body parsed as APIv2 XML (root stripped, values as strings).
+    pub fn xml(&self) -> Result<serde_json::Value> {
+        crate::v2::Transformer::to_array(self.text()?)
+    }
+
     /// The `Request-ID` header WeChat Pay sets on every answer (quote it to support).
     pub fn request_id(&self) -> Option<&str> {
         self.headers.get("Request-ID").and_then(|v| v.to_str().ok())

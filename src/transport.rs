@@ -49,6 +49,8 @@ pub(crate) struct TransportConfig {
     pub(crate) versions: HttpVersions,
     pub(crate) proxy: Option<(Uri, Option<http::HeaderValue>)>,
     pub(crate) max_body: usize,
+    /// A client certificate chain and key (mutual TLS, APIv2 `security` calls).
+    pub(crate) client_auth: Option<(Vec<u8>, zeroize::Zeroizing<Vec<u8>>)>,
 }
 
 type Stream = MaybeHttpsStream<TokioIo<TcpStream>>;
@@ -107,7 +109,7 @@ pub(crate) struct Transport {
     connect_timeout: Duration,
 }
 
-fn tls_config() -> Result<rustls::ClientConfig> {
+fn tls_config(client_auth: Option<&(Vec<u8>, zeroize::Zeroizing<Vec<u8>>)>) -> Result<rustls::ClientConfig> {
     #[cfg(feature = "aws-lc-rs")]
     let provider = rustls::crypto::aws_lc_rs::default_provider();
     #[cfg(all(feature = "ring", not(feature = "aws-lc-rs")))]
@@ -126,7 +128,21 @@ fn tls_config() -> Result<rustls::ClientConfig> {
     let builder = builder.with_root_certificates(rustls::RootCertStore {
         roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
     });
-    Ok(builder.with_no_client_auth())
+    match client_auth {
+        None => Ok(builder.with_no_client_auth()),
+        Some((cert, key)) => {
+            let cert = rustls::pki_types::CertificateDer::from(cert.clone());
+            let key =
+                rustls::pki_types::PrivateKeyDer::Pkcs8(rustls::pki_types::PrivatePkcs8KeyDer::from(key.to_vec()));
+            builder.with_client_auth_cert(vec![cert], key).map_err(|e| {
+                ConfigError::new(
+                    "merchant_tls",
+                    format!("the certificate and key are not usable for TLS: {e}"),
+                )
+                .into()
+            })
+        }
+    }
 }
 
 fn https<C>(tls: rustls::ClientConfig, versions: HttpVersions, inner: C) -> HttpsConnector<C> {
@@ -147,7 +163,7 @@ impl Transport {
         tcp.enforce_http(false);
         tcp.set_nodelay(true);
         tcp.set_connect_timeout(Some(config.connect_timeout));
-        let tls = tls_config()?;
+        let tls = tls_config(config.client_auth.as_ref())?;
         let route = match &config.proxy {
             None => Route::Direct(https(tls, config.versions, tcp)),
             Some((proxy, auth)) => {

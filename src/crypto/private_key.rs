@@ -24,6 +24,8 @@ use crate::error::{CryptoError, Result};
 pub struct PrivateKey(Arc<Inner>);
 
 struct Inner {
+    /// Kept for mutual TLS (APIv2 `security` calls), zeroized on drop.
+    pkcs8: zeroize::Zeroizing<Vec<u8>>,
     signer: SigningKey,
     decryptor: OaepDecryptor,
     public: PublicKey,
@@ -35,6 +37,7 @@ impl PrivateKey {
         let decryptor = OaepDecryptor::from_pkcs8(&der.pkcs8)?;
         let public = PublicKey::from_der(der.public)?;
         Ok(Self(Arc::new(Inner {
+            pkcs8: der.pkcs8,
             signer,
             decryptor,
             public,
@@ -59,6 +62,11 @@ impl PrivateKey {
     /// The matching public key (e.g. to check it against the merchant certificate).
     pub fn public_key(&self) -> &PublicKey {
         &self.0.public
+    }
+
+    /// The PKCS#8 DER, for the TLS client certificate.
+    pub(crate) fn pkcs8_der(&self) -> &[u8] {
+        &self.0.pkcs8
     }
 
     /// RSA-SHA256 PKCS#1 v1.5 signature bytes.

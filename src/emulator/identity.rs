@@ -126,6 +126,8 @@ pub struct Identity {
     pub pub_key_id: String,
     /// The 32-byte APIv3 key.
     pub apiv3_key: Zeroizing<String>,
+    /// The 32-character APIv2 key (`secret`).
+    pub apiv2_key: Zeroizing<String>,
 }
 
 static GENERATED: OnceLock<std::result::Result<Identity, String>> = OnceLock::new();
@@ -156,6 +158,7 @@ impl Identity {
                         wechatpay: generate(None)?,
                         pub_key_id: "PUB_KEY_ID_0119000010920260101000000000000001".into(),
                         apiv3_key: Zeroizing::new(crate::crypto::hex::lower(&apiv3_key)),
+                        apiv2_key: Zeroizing::new(crate::crypto::hex::lower(&serials[4..20])),
                     })
                 };
                 build().map_err(|e| e.to_string())
@@ -198,6 +201,9 @@ impl Identity {
             platform: material(platform.0, Some(platform.1))?,
             wechatpay: material(wechatpay.0, None)?,
             pub_key_id: wechatpay.1.into(),
+            apiv2_key: Zeroizing::new(crate::crypto::hex::lower(
+                &crate::crypto::backend::sha256(apiv3_key.as_bytes())[..16],
+            )),
             apiv3_key: Zeroizing::new(apiv3_key),
         })
     }

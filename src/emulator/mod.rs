@@ -37,6 +37,7 @@
 //! plain or `tar_type=GZIP`) and media uploads (multipart, signed over `meta`, the file checked
 //! against `meta.sha256`) are emulated too.
 
+mod apiv2;
 mod auth;
 mod fault;
 mod identity;
@@ -239,13 +240,14 @@ impl Emulator {
     }
 
     /// A client [`Builder`] configured for this emulator: mchid, merchant serial and key, the
-    /// WeChat Pay key of the current mode, and the base URI.
+    /// WeChat Pay key of the current mode, the APIv2 key, and the base URI.
     pub fn client_builder(&self) -> Builder {
         let identity = &self.shared.identity;
         let builder = Builder::new()
             .mchid(identity.mchid.clone())
             .serial(identity.merchant_serial())
             .private_key(identity.merchant.private_key().clone())
+            .secret(identity.apiv2_key.as_str())
             .base_uri(self.base_uri());
         match self.shared.mode {
             Mode::PublicKey => builder.cert(identity.pub_key_id.clone(), identity.wechatpay.public_key().clone()),
@@ -436,6 +438,20 @@ async fn handle(shared: &Shared, request: http::Request<hyper::body::Incoming>) 
         }
     }
     let target = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
+    // APIv2: the wire path has no `v2/`; its catalog entry does.
+    let wire = parts.uri.path().trim_start_matches('/');
+    if !wire.starts_with("v3/") && crate::catalog::find(parts.method.as_str(), &format!("v2/{wire}")).is_some() {
+        let reply = apiv2::route(
+            &shared.state,
+            &shared.identity,
+            parts.method.as_str(),
+            wire,
+            parts.uri.query().unwrap_or(""),
+            &body,
+            faults.contains(&Fault::BadSignature),
+        );
+        return reply::render(&shared.identity, shared.mode, reply, &faults, &request_id);
+    }
     // Uploads are signed over their `meta` part, not the whole body.
     let boundary = parts
         .headers

@@ -61,6 +61,7 @@ impl SignedNotification {
                 versions: crate::transport::HttpVersions::Any,
                 proxy: None,
                 max_body: 1 << 20,
+                client_auth: None,
             })?;
             let mut request = http::Request::builder()
                 .method(Method::POST)

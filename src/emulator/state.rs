@@ -58,6 +58,8 @@ pub(crate) struct State {
     pub(crate) refunds: Mutex<HashMap<String, Refund>>,
     /// Download token → the bill file as served.
     pub(crate) bills: Mutex<HashMap<String, BillFile>>,
+    /// APIv2 orders: out_trade_no → (transaction_id, total_fee).
+    pub(crate) v2_orders: Mutex<HashMap<String, (String, u64)>>,
     pub(crate) counter: Mutex<u64>,
 }
 

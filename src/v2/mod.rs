@@ -1,9 +1,11 @@
 //! APIv2 building blocks: the XML `Transformer`, `sign` over sorted parameters, and the two
 //! notification helpers (refund `req_info`, payment `sign`).
 //!
-//! The XML client behind `v2/…` paths (routing, mutual TLS, the response checks) is not part of
-//! this release yet; these helpers are what it will be built on, usable on their own today.
+//! The client sends any `v2/…` path through the APIv2 pipeline (see [`Client`](crate::Client)):
+//! the parameters in the `xml` option (POST) or `query` (GET) get `nonce_str` and `sign`, and the
+//! answer must have `return_code`/`result_code` `SUCCESS` and a valid `sign`.
 
+pub(crate) mod client;
 mod notify;
 mod sign;
 mod xml;

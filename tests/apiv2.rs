@@ -1,0 +1,199 @@
+//! APIv2 through the client against the emulator: `v2/…` paths signed with MD5 or HMAC-SHA256,
+//! GET query signing, FAIL return and result codes, a tampered `sign`, a no-sign endpoint, a bill
+//! download, and the errors raised before sending.
+
+use serde_json::{json, Value};
+use wechatpay::emulator::{Emulator, Fault};
+use wechatpay::{v2, Builder, VerifyCheck};
+
+fn micropay(emulator: &Emulator, out_trade_no: &str, total: u64, sign_type: Option<&str>) -> Value {
+    let mut xml = json!({
+        "appid": "wx2421b1c4370ec43b", "mch_id": emulator.identity().mchid, "body": "刷卡支付测试",
+        "out_trade_no": out_trade_no, "total_fee": total, "spbill_create_ip": "14.17.22.52",
+        "auth_code": "120061098828009406",
+    });
+    if let Some(sign_type) = sign_type {
+        xml["sign_type"] = json!(sign_type);
+    }
+    json!({ "xml": xml })
+}
+
+#[test]
+fn micropay_with_md5_and_hmac_sha256_then_orderquery() {
+    let emulator = Emulator::start().unwrap();
+    let client = emulator.client_builder().build().unwrap();
+    for (no, sign_type) in [("V2-MD5", None), ("V2-HMAC", Some("HMAC-SHA256"))] {
+        let answer = client
+            .chain("v2/pay/micropay")
+            .post(micropay(&emulator, no, 1, sign_type))
+            .unwrap();
+        let fields = answer.xml().unwrap();
+        assert_eq!(fields["result_code"], "SUCCESS");
+        assert_eq!(fields["out_trade_no"], no);
+        assert_eq!(
+            fields["sign"].as_str().unwrap().len(),
+            if sign_type.is_some() { 64 } else { 32 }
+        );
+        // What was sent: XML with nonce_str and a sign that verifies.
+        let sent = emulator.received().pop().unwrap();
+        assert_eq!(sent.target, "/pay/micropay", "the v2/ prefix is stripped on the wire");
+        let sent = v2::Transformer::to_array(std::str::from_utf8(&sent.body).unwrap()).unwrap();
+        assert_eq!(sent["nonce_str"].as_str().unwrap().len(), 32);
+        assert!(v2::verify_params(
+            sent.as_object().unwrap(),
+            emulator.identity().apiv2_key.as_str()
+        ));
+    }
+    // The same call the other ways.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let query =
+        json!({"xml": {"appid": "wx2421b1c4370ec43b", "mch_id": emulator.identity().mchid, "out_trade_no": "V2-MD5"}});
+    let found = runtime
+        .block_on(client["v2/pay/orderquery"].post_async(&query))
+        .unwrap()
+        .xml()
+        .unwrap();
+    assert_eq!(found["trade_state"], "SUCCESS");
+    let found = client.chain("V2/pay/orderquery").post(&query).unwrap().xml().unwrap();
+    assert_eq!(found["total_fee"], "1");
+}
+
+#[test]
+fn get_parameters_are_signed_in_the_query_and_no_sign_answers_pass() {
+    let emulator = Emulator::start().unwrap();
+    let client = emulator.client_builder().build().unwrap();
+    let answer = client
+        .chain("v2/papay/h5entrustweb")
+        .get(json!({"query": {"appid": "wx2421b1c4370ec43b", "mch_id": emulator.identity().mchid, "plan_id": "12535",
+                               "contract_code": "100000", "request_serial": 1000, "contract_display_account": "微信代扣",
+                               "notify_url": "https://example.com/n", "version": "1.0", "timestamp": "1414488825",
+                               "clientip": "127.0.0.1"}}))
+        .unwrap();
+    assert!(answer.xml().unwrap()["redirect_url"]
+        .as_str()
+        .unwrap()
+        .starts_with("https://"));
+    let sent = emulator.received().pop().unwrap();
+    assert!(
+        sent.target.starts_with("/papay/h5entrustweb?") && sent.target.contains("&sign="),
+        "{}",
+        sent.target
+    );
+}
+
+#[test]
+fn fail_codes_and_a_tampered_sign_are_errors() {
+    let emulator = Emulator::start().unwrap();
+    let client = emulator.client_builder().build().unwrap();
+    // result_code FAIL: err_code and err_code_des, with the parsed body.
+    let err = client
+        .chain("v2/pay/micropay")
+        .post(micropay(&emulator, "V2-BIG", 200_000, None))
+        .unwrap_err();
+    let api = err.api().unwrap();
+    assert_eq!((api.code(), api.message()), ("NOTENOUGH", "余额不足"));
+    assert_eq!(api.detail().unwrap()["result_code"], "FAIL");
+    // return_code FAIL: a client with the wrong APIv2 key.
+    let wrong = emulator.client_builder().secret("0".repeat(32)).build().unwrap();
+    let err = wrong
+        .chain("v2/pay/micropay")
+        .post(micropay(&emulator, "V2-X", 1, None))
+        .unwrap_err();
+    assert_eq!(err.api().unwrap().code(), "FAIL");
+    assert!(err.api().unwrap().message().contains("签名错误"));
+    // The answer's sign is wrong.
+    emulator.set_faults([Fault::BadSignature]);
+    let err = client
+        .chain("v2/pay/micropay")
+        .post(micropay(&emulator, "V2-Y", 1, None))
+        .unwrap_err();
+    assert_eq!(err.verify().unwrap().check(), &VerifyCheck::V2Sign);
+}
+
+#[test]
+fn bills_come_back_as_bytes() {
+    let emulator = Emulator::start().unwrap();
+    let client = emulator.client_builder().build().unwrap();
+    client
+        .chain("v2/pay/micropay")
+        .post(micropay(&emulator, "V2-BILL", 1234, None))
+        .unwrap();
+    let bill = client
+        .chain("v2/pay/downloadbill")
+        .post(json!({"xml": {"appid": "wx2421b1c4370ec43b", "mch_id": emulator.identity().mchid, "bill_date": "20261126", "bill_type": "ALL"}}))
+        .unwrap();
+    assert!(bill.text().unwrap().contains("`V2-BILL,`MICROPAY,`SUCCESS,`12.34"));
+    // An XML error instead of a bill is still an error.
+    let err = client
+        .chain("v2/pay/downloadbill")
+        .post(json!({"xml": {"mch_id": emulator.identity().mchid, "bill_date": "2026"}}))
+        .unwrap_err();
+    assert_eq!(err.api().unwrap().code(), "FAIL");
+}
+
+#[test]
+fn wrong_inputs_fail_before_sending() {
+    let emulator = Emulator::start().unwrap();
+    let client = emulator.client_builder().build().unwrap();
+    let err = client
+        .chain("v2/pay/micropay")
+        .post(json!({"xml": {"mch_id": "1230000109"}}))
+        .unwrap_err();
+    assert!(
+        err.is_config()
+            && err.to_string().contains("1230000109")
+            && err.to_string().contains(&emulator.identity().mchid),
+        "{err}"
+    );
+    let err = client
+        .chain("v2/pay/micropay")
+        .post(json!({"xml": {"sign_type": "SHA1"}}))
+        .unwrap_err();
+    assert!(err.to_string().contains("SHA1"), "{err}");
+    // A `security` endpoint without the merchant certificate.
+    let err = client
+        .chain("v2/secapi/pay/refund")
+        .post(json!({"xml": {"out_refund_no": "R1"}}))
+        .unwrap_err();
+    assert!(err.is_config() && err.to_string().contains("merchant_tls"), "{err}");
+    assert!(emulator.received().is_empty(), "nothing was sent");
+}
+
+#[test]
+fn a_v2_only_client_needs_no_v3_settings_and_says_so_for_v3_calls() {
+    let emulator = Emulator::start().unwrap();
+    let identity = emulator.identity();
+    let client = Builder::new()
+        .mchid(identity.mchid.clone())
+        .secret(identity.apiv2_key.as_str())
+        .base_uri(emulator.base_uri())
+        .build()
+        .unwrap();
+    assert!(client
+        .chain("v2/pay/micropay")
+        .post(micropay(&emulator, "V2-ONLY", 1, None))
+        .is_ok());
+    let err = client.chain("v3/certificates").get(()).unwrap_err();
+    assert!(err.is_config() && err.to_string().contains("APIv2-only"), "{err}");
+    // And a v3-only client says what a v2 call needs.
+    let v3_only = Builder::new()
+        .mchid(identity.mchid.clone())
+        .serial(identity.merchant_serial())
+        .private_key(identity.merchant.private_key().clone())
+        .cert(identity.pub_key_id.clone(), identity.wechatpay.public_key().clone())
+        .base_uri(emulator.base_uri())
+        .build()
+        .unwrap();
+    let err = v3_only
+        .chain("v2/pay/micropay")
+        .post(micropay(&emulator, "V2-Z", 1, None))
+        .unwrap_err();
+    assert!(err.is_config() && err.to_string().contains("Builder::secret"), "{err}");
+    assert!(Builder::new()
+        .mchid("1")
+        .secret("short")
+        .build()
+        .unwrap_err()
+        .to_string()
+        .contains("32"));
+}
