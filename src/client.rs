@@ -339,6 +339,13 @@ impl Client {
         crate::catalog::accessors::V3(self.chain("v3"))
     }
 
+    /// The typed accessors for every APIv2 endpoint: `client.v2().pay().micropay()…`, sent
+    /// through the APIv2 pipeline (XML, `sign`).
+    #[cfg(feature = "accessors")]
+    pub fn v2(&self) -> crate::catalog::accessors::V2 {
+        crate::catalog::accessors::V2(self.chain("v2"))
+    }
+
     /// Encrypts sensitive fields with the WeChat Pay key whose serial the client sends as
     /// `Wechatpay-Serial` (the only key configured, or the one chosen with
     /// [`Builder::encrypt_with`](crate::Builder::encrypt_with)), so ciphertext and header always

@@ -1,4 +1,4 @@
-//! Every v3 endpoint through its generated accessor: `path()` is the catalog path, and each
+//! Every endpoint, v3 and v2, through its generated accessor: `path()` is the catalog path, and each
 //! listed verb sends that method to that path (checked on what the emulator received). The test
 //! body is generated (`codegen/catalog.rs`), so it covers exactly the catalog.
 

@@ -389,3 +389,25 @@ fn endpoints_searches_the_catalog() {
     let output = wechatpay().args(["endpoints", "不存在的接口名"]).output().unwrap();
     assert!(output.stdout.is_empty() && String::from_utf8_lossy(&output.stderr).contains("no endpoint matches"));
 }
+
+#[test]
+fn apiv2_calls_take_xml_parameters() {
+    let served = serve("public-key");
+    let profile: Value = serde_json::from_str(&std::fs::read_to_string(&served.profile).unwrap()).unwrap();
+    let mchid = profile["mchid"].as_str().unwrap().to_owned();
+    let xml = json!({"appid": "wx2421b1c4370ec43b", "mch_id": mchid, "body": "刷卡", "out_trade_no": "CLI-V2",
+                     "total_fee": 1, "spbill_create_ip": "14.17.22.52", "auth_code": "120061098828009406"})
+    .to_string();
+    let (code, out, err) = run(&served.profile, &["post", "v2/pay/micropay", "--xml", &xml]);
+    assert_eq!(code, 0, "{err}");
+    let body: Value = serde_json::from_str(out.splitn(3, '\n').nth(2).unwrap()).unwrap();
+    assert_eq!(
+        (body["result_code"].as_str(), body["out_trade_no"].as_str()),
+        (Some("SUCCESS"), Some("CLI-V2"))
+    );
+    // A FAIL answer is an API error (exit 1) with its code.
+    let big = xml.replace("\"total_fee\":1", "\"total_fee\":200000");
+    let (code, _, err) = run(&served.profile, &["post", "v2/pay/micropay", "--xml", &big]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("NOTENOUGH"), "{err}");
+}

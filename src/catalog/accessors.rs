@@ -1,5 +1,5 @@
-//! The generated accessor types: one per catalog prefix under `v3`, reached from
-//! [`Client::v3`](crate::Client::v3).
+//! The generated accessor types: one per catalog prefix under `v3` and `v2`, reached from
+//! [`Client::v3`](crate::Client::v3) and [`Client::v2`](crate::Client::v2).
 //!
 //! Each node has `chain`, `seg`, index, `path` and `as_chain` (to go where the catalog does not
 //! yet), and exactly the verbs the catalog lists for it. Naming: `card-member` → `card_member()`,

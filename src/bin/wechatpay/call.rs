@@ -13,6 +13,9 @@ pub struct CallArgs {
     /// The JSON body
     #[arg(long, conflicts_with = "data")]
     pub json: Option<String>,
+    /// APIv2: the parameters as a JSON object, sent as signed XML (for v2/… paths)
+    #[arg(long, conflicts_with_all = ["json", "data"])]
+    pub xml: Option<String>,
     /// A body field: key=text, or key:=JSON for numbers, booleans, objects (repeatable)
     #[arg(short = 'd', long = "data")]
     pub data: Vec<String>,
@@ -39,6 +42,10 @@ fn pair<'a>(text: &'a str, separator: char, what: &str) -> Result<(&'a str, &'a 
 /// The PHP-shaped options object the arguments describe.
 pub fn options(args: &CallArgs) -> Result<Value> {
     let mut options = Map::new();
+    if let Some(xml) = &args.xml {
+        let params: Value = serde_json::from_str(xml).map_err(|e| ConfigError::new("xml", e.to_string()))?;
+        options.insert("xml".into(), params);
+    }
     if let Some(json) = &args.json {
         let body: Value = serde_json::from_str(json).map_err(|e| ConfigError::new("json", e.to_string()))?;
         options.insert("json".into(), body);
@@ -88,7 +95,8 @@ pub fn run(settings: &Settings, method: http::Method, args: CallArgs) -> Result<
     let response = client.chain(&args.path).request(method, options(&args)?)?;
     say!("{}", response.status());
     say!("Request-ID: {}", response.request_id().unwrap_or("-"));
-    match response.json::<Value>() {
+    let parsed = response.json::<Value>().or_else(|_| response.xml());
+    match parsed {
         Ok(body) => say!("{}", serde_json::to_string_pretty(&body).unwrap_or_default()),
         Err(_) => say!("{}", String::from_utf8_lossy(response.bytes())),
     }

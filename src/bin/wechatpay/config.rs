@@ -25,6 +25,9 @@ pub struct Profile {
     pub apiv3_key: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base_uri: Option<String>,
+    /// The APIv2 key, for v2/… paths.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub apiv2_key: Option<String>,
     /// The merchant API certificate, for `doctor`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub merchant_cert: Option<String>,
@@ -51,6 +54,9 @@ pub struct Settings {
     /// APIv3 key (32 bytes), for notifications and certificates
     #[arg(long, global = true, env = "WECHATPAY_APIV3_KEY", hide_env_values = true)]
     pub apiv3_key: Option<String>,
+    /// APIv2 key (32 characters), for v2/… paths
+    #[arg(long = "secret", global = true, env = "WECHATPAY_SECRET", hide_env_values = true)]
+    pub apiv2_key: Option<String>,
     /// Base URI (default https://api.mch.weixin.qq.com/)
     #[arg(long, global = true, env = "WECHATPAY_BASE_URI")]
     pub base_uri: Option<String>,
@@ -90,6 +96,7 @@ impl Settings {
         over(&self.private_key, &mut profile.private_key);
         over(&self.apiv3_key, &mut profile.apiv3_key);
         over(&self.base_uri, &mut profile.base_uri);
+        over(&self.apiv2_key, &mut profile.apiv2_key);
         over(&self.merchant_cert, &mut profile.merchant_cert);
         for cert in &self.certs {
             let (serial, key) = cert
@@ -142,6 +149,9 @@ impl Profile {
             .certs(&self.key_ring()?);
         if let Some(base) = &self.base_uri {
             builder = builder.base_uri(base);
+        }
+        if let Some(secret) = &self.apiv2_key {
+            builder = builder.secret(secret);
         }
         Ok(builder)
     }

@@ -73,6 +73,7 @@ pub fn run(args: EmulatorArgs) -> Result<()> {
         private_key: Some(merchant_key),
         certs: [(serial, key_file)].into_iter().collect(),
         apiv3_key: Some(identity.apiv3_key.to_string()),
+        apiv2_key: Some(identity.apiv2_key.to_string()),
         base_uri: Some(emulator.base_uri()),
         merchant_cert: Some(merchant_cert),
     };

@@ -20548,3 +20548,2365 @@ impl V3 {
     }
 }
 
+/// `v2/appauth/authindex`
+///
+/// - `GET` 授权获取code (`https://payapp.mch.weixin.qq.com/`, `https://payapp.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2AppauthAuthindex(pub(crate) Chain);
+node!(V2AppauthAuthindex);
+verbs!(V2AppauthAuthindex: get);
+
+/// `v2/appauth/getaccesstoken`
+///
+/// - `GET` 通过code换取accesstoken (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2AppauthGetaccesstoken(pub(crate) Chain);
+node!(V2AppauthGetaccesstoken);
+verbs!(V2AppauthGetaccesstoken: get);
+
+/// `v2/appauth`
+#[derive(Clone, Debug)]
+pub struct V2Appauth(pub(crate) Chain);
+node!(V2Appauth);
+impl V2Appauth {
+    /// `v2/appauth/authindex`
+    ///
+    /// - `GET` 授权获取code (`https://payapp.mch.weixin.qq.com/`, `https://payapp.weixin.qq.com/`)
+    pub fn authindex(&self) -> V2AppauthAuthindex {
+        V2AppauthAuthindex(self.0.chain("authindex"))
+    }
+    /// `v2/appauth/getaccesstoken`
+    ///
+    /// - `GET` 通过code换取accesstoken (`https://api.mch.weixin.qq.com/`)
+    pub fn getaccesstoken(&self) -> V2AppauthGetaccesstoken {
+        V2AppauthGetaccesstoken(self.0.chain("getaccesstoken"))
+    }
+}
+
+/// `v2/applyment/micro/getstate`
+///
+/// - `POST` 查询申请状态 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2ApplymentMicroGetstate(pub(crate) Chain);
+node!(V2ApplymentMicroGetstate);
+verbs!(V2ApplymentMicroGetstate: post);
+
+/// `v2/applyment/micro/getupgradestate`
+///
+/// - `POST` 查询升级申请单状态 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2ApplymentMicroGetupgradestate(pub(crate) Chain);
+node!(V2ApplymentMicroGetupgradestate);
+verbs!(V2ApplymentMicroGetupgradestate: post);
+
+/// `v2/applyment/micro/modifyarchives`
+///
+/// - `POST` 修改结算银行卡 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2ApplymentMicroModifyarchives(pub(crate) Chain);
+node!(V2ApplymentMicroModifyarchives);
+verbs!(V2ApplymentMicroModifyarchives: post);
+
+/// `v2/applyment/micro/modifycontactinfo`
+///
+/// - `POST` 修改联系信息 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2ApplymentMicroModifycontactinfo(pub(crate) Chain);
+node!(V2ApplymentMicroModifycontactinfo);
+verbs!(V2ApplymentMicroModifycontactinfo: post);
+
+/// `v2/applyment/micro/signcontract`
+///
+/// - `POST` 签约报备 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2ApplymentMicroSigncontract(pub(crate) Chain);
+node!(V2ApplymentMicroSigncontract);
+verbs!(V2ApplymentMicroSigncontract: post);
+
+/// `v2/applyment/micro/submit`
+///
+/// - `POST` 申请入驻 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2ApplymentMicroSubmit(pub(crate) Chain);
+node!(V2ApplymentMicroSubmit);
+verbs!(V2ApplymentMicroSubmit: post);
+
+/// `v2/applyment/micro/submitupgrade`
+///
+/// - `POST` 提交升级申请单 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2ApplymentMicroSubmitupgrade(pub(crate) Chain);
+node!(V2ApplymentMicroSubmitupgrade);
+verbs!(V2ApplymentMicroSubmitupgrade: post);
+
+/// `v2/applyment/micro`
+#[derive(Clone, Debug)]
+pub struct V2ApplymentMicro(pub(crate) Chain);
+node!(V2ApplymentMicro);
+impl V2ApplymentMicro {
+    /// `v2/applyment/micro/getstate`
+    ///
+    /// - `POST` 查询申请状态 (`https://api.mch.weixin.qq.com/`)
+    pub fn getstate(&self) -> V2ApplymentMicroGetstate {
+        V2ApplymentMicroGetstate(self.0.chain("getstate"))
+    }
+    /// `v2/applyment/micro/getupgradestate`
+    ///
+    /// - `POST` 查询升级申请单状态 (`https://api.mch.weixin.qq.com/`)
+    pub fn getupgradestate(&self) -> V2ApplymentMicroGetupgradestate {
+        V2ApplymentMicroGetupgradestate(self.0.chain("getupgradestate"))
+    }
+    /// `v2/applyment/micro/modifyarchives`
+    ///
+    /// - `POST` 修改结算银行卡 (`https://api.mch.weixin.qq.com/`)
+    pub fn modifyarchives(&self) -> V2ApplymentMicroModifyarchives {
+        V2ApplymentMicroModifyarchives(self.0.chain("modifyarchives"))
+    }
+    /// `v2/applyment/micro/modifycontactinfo`
+    ///
+    /// - `POST` 修改联系信息 (`https://api.mch.weixin.qq.com/`)
+    pub fn modifycontactinfo(&self) -> V2ApplymentMicroModifycontactinfo {
+        V2ApplymentMicroModifycontactinfo(self.0.chain("modifycontactinfo"))
+    }
+    /// `v2/applyment/micro/signcontract`
+    ///
+    /// - `POST` 签约报备 (`https://api.mch.weixin.qq.com/`)
+    pub fn signcontract(&self) -> V2ApplymentMicroSigncontract {
+        V2ApplymentMicroSigncontract(self.0.chain("signcontract"))
+    }
+    /// `v2/applyment/micro/submit`
+    ///
+    /// - `POST` 申请入驻 (`https://api.mch.weixin.qq.com/`)
+    pub fn submit(&self) -> V2ApplymentMicroSubmit {
+        V2ApplymentMicroSubmit(self.0.chain("submit"))
+    }
+    /// `v2/applyment/micro/submitupgrade`
+    ///
+    /// - `POST` 提交升级申请单 (`https://api.mch.weixin.qq.com/`)
+    pub fn submitupgrade(&self) -> V2ApplymentMicroSubmitupgrade {
+        V2ApplymentMicroSubmitupgrade(self.0.chain("submitupgrade"))
+    }
+}
+
+/// `v2/applyment`
+#[derive(Clone, Debug)]
+pub struct V2Applyment(pub(crate) Chain);
+node!(V2Applyment);
+impl V2Applyment {
+    /// `v2/applyment/micro`
+    pub fn micro(&self) -> V2ApplymentMicro {
+        V2ApplymentMicro(self.0.chain("micro"))
+    }
+}
+
+/// `v2/billcommentsp/batchquerycomment`
+///
+/// - `POST` 拉取订单评价数据 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2BillcommentspBatchquerycomment(pub(crate) Chain);
+node!(V2BillcommentspBatchquerycomment);
+verbs!(V2BillcommentspBatchquerycomment: post);
+
+/// `v2/billcommentsp`
+#[derive(Clone, Debug)]
+pub struct V2Billcommentsp(pub(crate) Chain);
+node!(V2Billcommentsp);
+impl V2Billcommentsp {
+    /// `v2/billcommentsp/batchquerycomment`
+    ///
+    /// - `POST` 拉取订单评价数据 (`https://api.mch.weixin.qq.com/`)
+    pub fn batchquerycomment(&self) -> V2BillcommentspBatchquerycomment {
+        V2BillcommentspBatchquerycomment(self.0.chain("batchquerycomment"))
+    }
+}
+
+/// `v2/cgi-bin/mch/customs/customdeclareorder`
+///
+/// - `POST` 订单附加信息提交接口 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2CgiBinMchCustomsCustomdeclareorder(pub(crate) Chain);
+node!(V2CgiBinMchCustomsCustomdeclareorder);
+verbs!(V2CgiBinMchCustomsCustomdeclareorder: post);
+
+/// `v2/cgi-bin/mch/customs/customdeclarequery`
+///
+/// - `POST` 订单附加信息查询接口 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2CgiBinMchCustomsCustomdeclarequery(pub(crate) Chain);
+node!(V2CgiBinMchCustomsCustomdeclarequery);
+verbs!(V2CgiBinMchCustomsCustomdeclarequery: post);
+
+/// `v2/cgi-bin/mch/customs`
+#[derive(Clone, Debug)]
+pub struct V2CgiBinMchCustoms(pub(crate) Chain);
+node!(V2CgiBinMchCustoms);
+impl V2CgiBinMchCustoms {
+    /// `v2/cgi-bin/mch/customs/customdeclareorder`
+    ///
+    /// - `POST` 订单附加信息提交接口 (`https://api.mch.weixin.qq.com/`)
+    pub fn customdeclareorder(&self) -> V2CgiBinMchCustomsCustomdeclareorder {
+        V2CgiBinMchCustomsCustomdeclareorder(self.0.chain("customdeclareorder"))
+    }
+    /// `v2/cgi-bin/mch/customs/customdeclarequery`
+    ///
+    /// - `POST` 订单附加信息查询接口 (`https://api.mch.weixin.qq.com/`)
+    pub fn customdeclarequery(&self) -> V2CgiBinMchCustomsCustomdeclarequery {
+        V2CgiBinMchCustomsCustomdeclarequery(self.0.chain("customdeclarequery"))
+    }
+}
+
+/// `v2/cgi-bin/mch/newcustoms/customdeclareredeclare`
+///
+/// - `POST` 订单附加信息重推接口 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2CgiBinMchNewcustomsCustomdeclareredeclare(pub(crate) Chain);
+node!(V2CgiBinMchNewcustomsCustomdeclareredeclare);
+verbs!(V2CgiBinMchNewcustomsCustomdeclareredeclare: post);
+
+/// `v2/cgi-bin/mch/newcustoms`
+#[derive(Clone, Debug)]
+pub struct V2CgiBinMchNewcustoms(pub(crate) Chain);
+node!(V2CgiBinMchNewcustoms);
+impl V2CgiBinMchNewcustoms {
+    /// `v2/cgi-bin/mch/newcustoms/customdeclareredeclare`
+    ///
+    /// - `POST` 订单附加信息重推接口 (`https://api.mch.weixin.qq.com/`)
+    pub fn customdeclareredeclare(&self) -> V2CgiBinMchNewcustomsCustomdeclareredeclare {
+        V2CgiBinMchNewcustomsCustomdeclareredeclare(self.0.chain("customdeclareredeclare"))
+    }
+}
+
+/// `v2/cgi-bin/mch`
+#[derive(Clone, Debug)]
+pub struct V2CgiBinMch(pub(crate) Chain);
+node!(V2CgiBinMch);
+impl V2CgiBinMch {
+    /// `v2/cgi-bin/mch/customs`
+    pub fn customs(&self) -> V2CgiBinMchCustoms {
+        V2CgiBinMchCustoms(self.0.chain("customs"))
+    }
+    /// `v2/cgi-bin/mch/newcustoms`
+    pub fn newcustoms(&self) -> V2CgiBinMchNewcustoms {
+        V2CgiBinMchNewcustoms(self.0.chain("newcustoms"))
+    }
+}
+
+/// `v2/cgi-bin`
+#[derive(Clone, Debug)]
+pub struct V2CgiBin(pub(crate) Chain);
+node!(V2CgiBin);
+impl V2CgiBin {
+    /// `v2/cgi-bin/mch`
+    pub fn mch(&self) -> V2CgiBinMch {
+        V2CgiBinMch(self.0.chain("mch"))
+    }
+}
+
+/// `v2/deposit/consume`
+///
+/// - `POST` 消费押金 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2DepositConsume(pub(crate) Chain);
+node!(V2DepositConsume);
+verbs!(V2DepositConsume: post);
+
+/// `v2/deposit/facepay`
+///
+/// - `POST` 支付押金（人脸支付） (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2DepositFacepay(pub(crate) Chain);
+node!(V2DepositFacepay);
+verbs!(V2DepositFacepay: post);
+
+/// `v2/deposit/micropay`
+///
+/// - `POST` 支付押金（付款码支付） (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2DepositMicropay(pub(crate) Chain);
+node!(V2DepositMicropay);
+verbs!(V2DepositMicropay: post);
+
+/// `v2/deposit/orderquery`
+///
+/// - `POST` 查询订单 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2DepositOrderquery(pub(crate) Chain);
+node!(V2DepositOrderquery);
+verbs!(V2DepositOrderquery: post);
+
+/// `v2/deposit/refund`
+///
+/// - `POST` 申请退款（押金） (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2DepositRefund(pub(crate) Chain);
+node!(V2DepositRefund);
+verbs!(V2DepositRefund: post);
+
+/// `v2/deposit/refundquery`
+///
+/// - `POST` 查询退款（押金） (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2DepositRefundquery(pub(crate) Chain);
+node!(V2DepositRefundquery);
+verbs!(V2DepositRefundquery: post);
+
+/// `v2/deposit/reverse`
+///
+/// - `POST` 撤销订单 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2DepositReverse(pub(crate) Chain);
+node!(V2DepositReverse);
+verbs!(V2DepositReverse: post);
+
+/// `v2/deposit/unifiedorder`
+///
+/// - `POST` 支付押金（JSAPI/APP支付） (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2DepositUnifiedorder(pub(crate) Chain);
+node!(V2DepositUnifiedorder);
+verbs!(V2DepositUnifiedorder: post);
+
+/// `v2/deposit`
+#[derive(Clone, Debug)]
+pub struct V2Deposit(pub(crate) Chain);
+node!(V2Deposit);
+impl V2Deposit {
+    /// `v2/deposit/consume`
+    ///
+    /// - `POST` 消费押金 (`https://api.mch.weixin.qq.com/`)
+    pub fn consume(&self) -> V2DepositConsume {
+        V2DepositConsume(self.0.chain("consume"))
+    }
+    /// `v2/deposit/facepay`
+    ///
+    /// - `POST` 支付押金（人脸支付） (`https://api.mch.weixin.qq.com/`)
+    pub fn facepay(&self) -> V2DepositFacepay {
+        V2DepositFacepay(self.0.chain("facepay"))
+    }
+    /// `v2/deposit/micropay`
+    ///
+    /// - `POST` 支付押金（付款码支付） (`https://api.mch.weixin.qq.com/`)
+    pub fn micropay(&self) -> V2DepositMicropay {
+        V2DepositMicropay(self.0.chain("micropay"))
+    }
+    /// `v2/deposit/orderquery`
+    ///
+    /// - `POST` 查询订单 (`https://api.mch.weixin.qq.com/`)
+    pub fn orderquery(&self) -> V2DepositOrderquery {
+        V2DepositOrderquery(self.0.chain("orderquery"))
+    }
+    /// `v2/deposit/refund`
+    ///
+    /// - `POST` 申请退款（押金） (`https://api.mch.weixin.qq.com/`)
+    pub fn refund(&self) -> V2DepositRefund {
+        V2DepositRefund(self.0.chain("refund"))
+    }
+    /// `v2/deposit/refundquery`
+    ///
+    /// - `POST` 查询退款（押金） (`https://api.mch.weixin.qq.com/`)
+    pub fn refundquery(&self) -> V2DepositRefundquery {
+        V2DepositRefundquery(self.0.chain("refundquery"))
+    }
+    /// `v2/deposit/reverse`
+    ///
+    /// - `POST` 撤销订单 (`https://api.mch.weixin.qq.com/`)
+    pub fn reverse(&self) -> V2DepositReverse {
+        V2DepositReverse(self.0.chain("reverse"))
+    }
+    /// `v2/deposit/unifiedorder`
+    ///
+    /// - `POST` 支付押金（JSAPI/APP支付） (`https://api.mch.weixin.qq.com/`)
+    pub fn unifiedorder(&self) -> V2DepositUnifiedorder {
+        V2DepositUnifiedorder(self.0.chain("unifiedorder"))
+    }
+}
+
+/// `v2/face/get_wxpayface_authinfo`
+///
+/// - `POST` 人脸识别SDK-获取调用凭证 (`https://payapp.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2FaceGetWxpayfaceAuthinfo(pub(crate) Chain);
+node!(V2FaceGetWxpayfaceAuthinfo);
+verbs!(V2FaceGetWxpayfaceAuthinfo: post);
+
+/// `v2/face`
+#[derive(Clone, Debug)]
+pub struct V2Face(pub(crate) Chain);
+node!(V2Face);
+impl V2Face {
+    /// `v2/face/get_wxpayface_authinfo`
+    ///
+    /// - `POST` 人脸识别SDK-获取调用凭证 (`https://payapp.weixin.qq.com/`)
+    pub fn get_wxpayface_authinfo(&self) -> V2FaceGetWxpayfaceAuthinfo {
+        V2FaceGetWxpayfaceAuthinfo(self.0.chain("get_wxpayface_authinfo"))
+    }
+}
+
+/// `v2/fund/queryautowithdrawbydate`
+///
+/// - `POST` 查询提现状态 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2FundQueryautowithdrawbydate(pub(crate) Chain);
+node!(V2FundQueryautowithdrawbydate);
+verbs!(V2FundQueryautowithdrawbydate: post);
+
+/// `v2/fund/reautowithdrawbydate`
+///
+/// - `POST` 重新发起提现 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2FundReautowithdrawbydate(pub(crate) Chain);
+node!(V2FundReautowithdrawbydate);
+verbs!(V2FundReautowithdrawbydate: post);
+
+/// `v2/fund`
+#[derive(Clone, Debug)]
+pub struct V2Fund(pub(crate) Chain);
+node!(V2Fund);
+impl V2Fund {
+    /// `v2/fund/queryautowithdrawbydate`
+    ///
+    /// - `POST` 查询提现状态 (`https://api.mch.weixin.qq.com/`)
+    pub fn queryautowithdrawbydate(&self) -> V2FundQueryautowithdrawbydate {
+        V2FundQueryautowithdrawbydate(self.0.chain("queryautowithdrawbydate"))
+    }
+    /// `v2/fund/reautowithdrawbydate`
+    ///
+    /// - `POST` 重新发起提现 (`https://api.mch.weixin.qq.com/`)
+    pub fn reautowithdrawbydate(&self) -> V2FundReautowithdrawbydate {
+        V2FundReautowithdrawbydate(self.0.chain("reautowithdrawbydate"))
+    }
+}
+
+/// `v2/mchrisk/bankquerymchauditinfo`
+///
+/// - `POST` 间联模式查询商户审核状态开放接口 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2MchriskBankquerymchauditinfo(pub(crate) Chain);
+node!(V2MchriskBankquerymchauditinfo);
+verbs!(V2MchriskBankquerymchauditinfo: post);
+
+/// `v2/mchrisk/channelquerymchauditinfo`
+///
+/// - `POST` 渠道商查询商户审核信息 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2MchriskChannelquerymchauditinfo(pub(crate) Chain);
+node!(V2MchriskChannelquerymchauditinfo);
+verbs!(V2MchriskChannelquerymchauditinfo: post);
+
+/// `v2/mchrisk/querymchrisk`
+///
+/// - `POST` 事前-风险商户核查接口 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2MchriskQuerymchrisk(pub(crate) Chain);
+node!(V2MchriskQuerymchrisk);
+verbs!(V2MchriskQuerymchrisk: post);
+
+/// `v2/mchrisk/setmchriskcallback`
+///
+/// - `POST` 设置风险通知回调链接 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2MchriskSetmchriskcallback(pub(crate) Chain);
+node!(V2MchriskSetmchriskcallback);
+verbs!(V2MchriskSetmchriskcallback: post);
+
+/// `v2/mchrisk/syncmchriskresult`
+///
+/// - `POST` 事后-风险商户处理结果同步接口 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2MchriskSyncmchriskresult(pub(crate) Chain);
+node!(V2MchriskSyncmchriskresult);
+verbs!(V2MchriskSyncmchriskresult: post);
+
+/// `v2/mchrisk`
+#[derive(Clone, Debug)]
+pub struct V2Mchrisk(pub(crate) Chain);
+node!(V2Mchrisk);
+impl V2Mchrisk {
+    /// `v2/mchrisk/bankquerymchauditinfo`
+    ///
+    /// - `POST` 间联模式查询商户审核状态开放接口 (`https://api.mch.weixin.qq.com/`)
+    pub fn bankquerymchauditinfo(&self) -> V2MchriskBankquerymchauditinfo {
+        V2MchriskBankquerymchauditinfo(self.0.chain("bankquerymchauditinfo"))
+    }
+    /// `v2/mchrisk/channelquerymchauditinfo`
+    ///
+    /// - `POST` 渠道商查询商户审核信息 (`https://api.mch.weixin.qq.com/`)
+    pub fn channelquerymchauditinfo(&self) -> V2MchriskChannelquerymchauditinfo {
+        V2MchriskChannelquerymchauditinfo(self.0.chain("channelquerymchauditinfo"))
+    }
+    /// `v2/mchrisk/querymchrisk`
+    ///
+    /// - `POST` 事前-风险商户核查接口 (`https://api.mch.weixin.qq.com/`)
+    pub fn querymchrisk(&self) -> V2MchriskQuerymchrisk {
+        V2MchriskQuerymchrisk(self.0.chain("querymchrisk"))
+    }
+    /// `v2/mchrisk/setmchriskcallback`
+    ///
+    /// - `POST` 设置风险通知回调链接 (`https://api.mch.weixin.qq.com/`)
+    pub fn setmchriskcallback(&self) -> V2MchriskSetmchriskcallback {
+        V2MchriskSetmchriskcallback(self.0.chain("setmchriskcallback"))
+    }
+    /// `v2/mchrisk/syncmchriskresult`
+    ///
+    /// - `POST` 事后-风险商户处理结果同步接口 (`https://api.mch.weixin.qq.com/`)
+    pub fn syncmchriskresult(&self) -> V2MchriskSyncmchriskresult {
+        V2MchriskSyncmchriskresult(self.0.chain("syncmchriskresult"))
+    }
+}
+
+/// `v2/mmpaymkttransfers/gethbinfo`
+///
+/// - `POST` 查询红包记录 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2MmpaymkttransfersGethbinfo(pub(crate) Chain);
+node!(V2MmpaymkttransfersGethbinfo);
+verbs!(V2MmpaymkttransfersGethbinfo: post);
+
+/// `v2/mmpaymkttransfers/gettransferinfo`
+///
+/// - `POST` 查询企业向微信用户个人付款 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2MmpaymkttransfersGettransferinfo(pub(crate) Chain);
+node!(V2MmpaymkttransfersGettransferinfo);
+verbs!(V2MmpaymkttransfersGettransferinfo: post);
+
+/// `v2/mmpaymkttransfers/promotion/paywwsptrans2pocket`
+///
+/// - `POST` 向员工付款 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2MmpaymkttransfersPromotionPaywwsptrans2pocket(pub(crate) Chain);
+node!(V2MmpaymkttransfersPromotionPaywwsptrans2pocket);
+verbs!(V2MmpaymkttransfersPromotionPaywwsptrans2pocket: post);
+
+/// `v2/mmpaymkttransfers/promotion/querywwsptrans2pocket`
+///
+/// - `POST` 查询付款记录 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2MmpaymkttransfersPromotionQuerywwsptrans2pocket(pub(crate) Chain);
+node!(V2MmpaymkttransfersPromotionQuerywwsptrans2pocket);
+verbs!(V2MmpaymkttransfersPromotionQuerywwsptrans2pocket: post);
+
+/// `v2/mmpaymkttransfers/promotion/transfers`
+///
+/// - `POST` 向微信用户个人付款 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2MmpaymkttransfersPromotionTransfers(pub(crate) Chain);
+node!(V2MmpaymkttransfersPromotionTransfers);
+verbs!(V2MmpaymkttransfersPromotionTransfers: post);
+
+/// `v2/mmpaymkttransfers/promotion`
+#[derive(Clone, Debug)]
+pub struct V2MmpaymkttransfersPromotion(pub(crate) Chain);
+node!(V2MmpaymkttransfersPromotion);
+impl V2MmpaymkttransfersPromotion {
+    /// `v2/mmpaymkttransfers/promotion/paywwsptrans2pocket`
+    ///
+    /// - `POST` 向员工付款 (`https://api.mch.weixin.qq.com/`)
+    pub fn paywwsptrans2pocket(&self) -> V2MmpaymkttransfersPromotionPaywwsptrans2pocket {
+        V2MmpaymkttransfersPromotionPaywwsptrans2pocket(self.0.chain("paywwsptrans2pocket"))
+    }
+    /// `v2/mmpaymkttransfers/promotion/querywwsptrans2pocket`
+    ///
+    /// - `POST` 查询付款记录 (`https://api.mch.weixin.qq.com/`)
+    pub fn querywwsptrans2pocket(&self) -> V2MmpaymkttransfersPromotionQuerywwsptrans2pocket {
+        V2MmpaymkttransfersPromotionQuerywwsptrans2pocket(self.0.chain("querywwsptrans2pocket"))
+    }
+    /// `v2/mmpaymkttransfers/promotion/transfers`
+    ///
+    /// - `POST` 向微信用户个人付款 (`https://api.mch.weixin.qq.com/`)
+    pub fn transfers(&self) -> V2MmpaymkttransfersPromotionTransfers {
+        V2MmpaymkttransfersPromotionTransfers(self.0.chain("transfers"))
+    }
+}
+
+/// `v2/mmpaymkttransfers/querycouponsinfo`
+///
+/// - `POST` 查询代金券信息 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2MmpaymkttransfersQuerycouponsinfo(pub(crate) Chain);
+node!(V2MmpaymkttransfersQuerycouponsinfo);
+verbs!(V2MmpaymkttransfersQuerycouponsinfo: post);
+
+/// `v2/mmpaymkttransfers/queryworkwxredpack`
+///
+/// - `POST` 查询红包记录 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2MmpaymkttransfersQueryworkwxredpack(pub(crate) Chain);
+node!(V2MmpaymkttransfersQueryworkwxredpack);
+verbs!(V2MmpaymkttransfersQueryworkwxredpack: post);
+
+/// `v2/mmpaymkttransfers/sendgroupredpack`
+///
+/// - `POST` 发放裂变红包 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2MmpaymkttransfersSendgroupredpack(pub(crate) Chain);
+node!(V2MmpaymkttransfersSendgroupredpack);
+verbs!(V2MmpaymkttransfersSendgroupredpack: post);
+
+/// `v2/mmpaymkttransfers/sendminiprogramhb`
+///
+/// - `POST` 发放小程序红包接口 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2MmpaymkttransfersSendminiprogramhb(pub(crate) Chain);
+node!(V2MmpaymkttransfersSendminiprogramhb);
+verbs!(V2MmpaymkttransfersSendminiprogramhb: post);
+
+/// `v2/mmpaymkttransfers/sendredpack`
+///
+/// - `POST` 发放普通红包 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2MmpaymkttransfersSendredpack(pub(crate) Chain);
+node!(V2MmpaymkttransfersSendredpack);
+verbs!(V2MmpaymkttransfersSendredpack: post);
+
+/// `v2/mmpaymkttransfers/sendworkwxredpack`
+///
+/// - `POST` 发放企业红包 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2MmpaymkttransfersSendworkwxredpack(pub(crate) Chain);
+node!(V2MmpaymkttransfersSendworkwxredpack);
+verbs!(V2MmpaymkttransfersSendworkwxredpack: post);
+
+/// `v2/mmpaymkttransfers/query_coupon_stock`
+///
+/// - `POST` 查询代金券批次 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2MmpaymkttransfersQueryCouponStock(pub(crate) Chain);
+node!(V2MmpaymkttransfersQueryCouponStock);
+verbs!(V2MmpaymkttransfersQueryCouponStock: post);
+
+/// `v2/mmpaymkttransfers/send_coupon`
+///
+/// - `POST` 发放代金券 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2MmpaymkttransfersSendCoupon(pub(crate) Chain);
+node!(V2MmpaymkttransfersSendCoupon);
+verbs!(V2MmpaymkttransfersSendCoupon: post);
+
+/// `v2/mmpaymkttransfers`
+#[derive(Clone, Debug)]
+pub struct V2Mmpaymkttransfers(pub(crate) Chain);
+node!(V2Mmpaymkttransfers);
+impl V2Mmpaymkttransfers {
+    /// `v2/mmpaymkttransfers/gethbinfo`
+    ///
+    /// - `POST` 查询红包记录 (`https://api.mch.weixin.qq.com/`)
+    pub fn gethbinfo(&self) -> V2MmpaymkttransfersGethbinfo {
+        V2MmpaymkttransfersGethbinfo(self.0.chain("gethbinfo"))
+    }
+    /// `v2/mmpaymkttransfers/gettransferinfo`
+    ///
+    /// - `POST` 查询企业向微信用户个人付款 (`https://api.mch.weixin.qq.com/`)
+    pub fn gettransferinfo(&self) -> V2MmpaymkttransfersGettransferinfo {
+        V2MmpaymkttransfersGettransferinfo(self.0.chain("gettransferinfo"))
+    }
+    /// `v2/mmpaymkttransfers/promotion`
+    pub fn promotion(&self) -> V2MmpaymkttransfersPromotion {
+        V2MmpaymkttransfersPromotion(self.0.chain("promotion"))
+    }
+    /// `v2/mmpaymkttransfers/querycouponsinfo`
+    ///
+    /// - `POST` 查询代金券信息 (`https://api.mch.weixin.qq.com/`)
+    pub fn querycouponsinfo(&self) -> V2MmpaymkttransfersQuerycouponsinfo {
+        V2MmpaymkttransfersQuerycouponsinfo(self.0.chain("querycouponsinfo"))
+    }
+    /// `v2/mmpaymkttransfers/queryworkwxredpack`
+    ///
+    /// - `POST` 查询红包记录 (`https://api.mch.weixin.qq.com/`)
+    pub fn queryworkwxredpack(&self) -> V2MmpaymkttransfersQueryworkwxredpack {
+        V2MmpaymkttransfersQueryworkwxredpack(self.0.chain("queryworkwxredpack"))
+    }
+    /// `v2/mmpaymkttransfers/sendgroupredpack`
+    ///
+    /// - `POST` 发放裂变红包 (`https://api.mch.weixin.qq.com/`)
+    pub fn sendgroupredpack(&self) -> V2MmpaymkttransfersSendgroupredpack {
+        V2MmpaymkttransfersSendgroupredpack(self.0.chain("sendgroupredpack"))
+    }
+    /// `v2/mmpaymkttransfers/sendminiprogramhb`
+    ///
+    /// - `POST` 发放小程序红包接口 (`https://api.mch.weixin.qq.com/`)
+    pub fn sendminiprogramhb(&self) -> V2MmpaymkttransfersSendminiprogramhb {
+        V2MmpaymkttransfersSendminiprogramhb(self.0.chain("sendminiprogramhb"))
+    }
+    /// `v2/mmpaymkttransfers/sendredpack`
+    ///
+    /// - `POST` 发放普通红包 (`https://api.mch.weixin.qq.com/`)
+    pub fn sendredpack(&self) -> V2MmpaymkttransfersSendredpack {
+        V2MmpaymkttransfersSendredpack(self.0.chain("sendredpack"))
+    }
+    /// `v2/mmpaymkttransfers/sendworkwxredpack`
+    ///
+    /// - `POST` 发放企业红包 (`https://api.mch.weixin.qq.com/`)
+    pub fn sendworkwxredpack(&self) -> V2MmpaymkttransfersSendworkwxredpack {
+        V2MmpaymkttransfersSendworkwxredpack(self.0.chain("sendworkwxredpack"))
+    }
+    /// `v2/mmpaymkttransfers/query_coupon_stock`
+    ///
+    /// - `POST` 查询代金券批次 (`https://api.mch.weixin.qq.com/`)
+    pub fn query_coupon_stock(&self) -> V2MmpaymkttransfersQueryCouponStock {
+        V2MmpaymkttransfersQueryCouponStock(self.0.chain("query_coupon_stock"))
+    }
+    /// `v2/mmpaymkttransfers/send_coupon`
+    ///
+    /// - `POST` 发放代金券 (`https://api.mch.weixin.qq.com/`)
+    pub fn send_coupon(&self) -> V2MmpaymkttransfersSendCoupon {
+        V2MmpaymkttransfersSendCoupon(self.0.chain("send_coupon"))
+    }
+}
+
+/// `v2/mmpaysptrans/pay_bank`
+///
+/// - `POST` 企业付款到银行卡 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2MmpaysptransPayBank(pub(crate) Chain);
+node!(V2MmpaysptransPayBank);
+verbs!(V2MmpaysptransPayBank: post);
+
+/// `v2/mmpaysptrans/query_bank`
+///
+/// - `POST` 查询企业付款银行卡 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2MmpaysptransQueryBank(pub(crate) Chain);
+node!(V2MmpaysptransQueryBank);
+verbs!(V2MmpaysptransQueryBank: post);
+
+/// `v2/mmpaysptrans`
+#[derive(Clone, Debug)]
+pub struct V2Mmpaysptrans(pub(crate) Chain);
+node!(V2Mmpaysptrans);
+impl V2Mmpaysptrans {
+    /// `v2/mmpaysptrans/pay_bank`
+    ///
+    /// - `POST` 企业付款到银行卡 (`https://api.mch.weixin.qq.com/`)
+    pub fn pay_bank(&self) -> V2MmpaysptransPayBank {
+        V2MmpaysptransPayBank(self.0.chain("pay_bank"))
+    }
+    /// `v2/mmpaysptrans/query_bank`
+    ///
+    /// - `POST` 查询企业付款银行卡 (`https://api.mch.weixin.qq.com/`)
+    pub fn query_bank(&self) -> V2MmpaysptransQueryBank {
+        V2MmpaysptransQueryBank(self.0.chain("query_bank"))
+    }
+}
+
+/// `v2/papay/deletecontract`
+///
+/// - `POST` 申请解约 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2PapayDeletecontract(pub(crate) Chain);
+node!(V2PapayDeletecontract);
+verbs!(V2PapayDeletecontract: post);
+
+/// `v2/papay/entrustweb`
+///
+/// - `GET` 公众号纯签约 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2PapayEntrustweb(pub(crate) Chain);
+node!(V2PapayEntrustweb);
+verbs!(V2PapayEntrustweb: get);
+
+/// `v2/papay/h5entrustweb`
+///
+/// - `GET` H5纯签约 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2PapayH5entrustweb(pub(crate) Chain);
+node!(V2PapayH5entrustweb);
+verbs!(V2PapayH5entrustweb: get);
+
+/// `v2/papay/partner/deletecontract`
+///
+/// - `POST` 申请解约 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2PapayPartnerDeletecontract(pub(crate) Chain);
+node!(V2PapayPartnerDeletecontract);
+verbs!(V2PapayPartnerDeletecontract: post);
+
+/// `v2/papay/partner/entrustweb`
+///
+/// - `GET` 公众号纯签约 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2PapayPartnerEntrustweb(pub(crate) Chain);
+node!(V2PapayPartnerEntrustweb);
+verbs!(V2PapayPartnerEntrustweb: get);
+
+/// `v2/papay/partner/h5entrustweb`
+///
+/// - `GET` H5纯签约 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2PapayPartnerH5entrustweb(pub(crate) Chain);
+node!(V2PapayPartnerH5entrustweb);
+verbs!(V2PapayPartnerH5entrustweb: get);
+
+/// `v2/papay/partner/preentrustweb`
+///
+/// - `POST` APP纯签约 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2PapayPartnerPreentrustweb(pub(crate) Chain);
+node!(V2PapayPartnerPreentrustweb);
+verbs!(V2PapayPartnerPreentrustweb: post);
+
+/// `v2/papay/partner/querycontract`
+///
+/// - `POST` 查询签约关系 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2PapayPartnerQuerycontract(pub(crate) Chain);
+node!(V2PapayPartnerQuerycontract);
+verbs!(V2PapayPartnerQuerycontract: post);
+
+/// `v2/papay/partner`
+#[derive(Clone, Debug)]
+pub struct V2PapayPartner(pub(crate) Chain);
+node!(V2PapayPartner);
+impl V2PapayPartner {
+    /// `v2/papay/partner/deletecontract`
+    ///
+    /// - `POST` 申请解约 (`https://api.mch.weixin.qq.com/`)
+    pub fn deletecontract(&self) -> V2PapayPartnerDeletecontract {
+        V2PapayPartnerDeletecontract(self.0.chain("deletecontract"))
+    }
+    /// `v2/papay/partner/entrustweb`
+    ///
+    /// - `GET` 公众号纯签约 (`https://api.mch.weixin.qq.com/`)
+    pub fn entrustweb(&self) -> V2PapayPartnerEntrustweb {
+        V2PapayPartnerEntrustweb(self.0.chain("entrustweb"))
+    }
+    /// `v2/papay/partner/h5entrustweb`
+    ///
+    /// - `GET` H5纯签约 (`https://api.mch.weixin.qq.com/`)
+    pub fn h5entrustweb(&self) -> V2PapayPartnerH5entrustweb {
+        V2PapayPartnerH5entrustweb(self.0.chain("h5entrustweb"))
+    }
+    /// `v2/papay/partner/preentrustweb`
+    ///
+    /// - `POST` APP纯签约 (`https://api.mch.weixin.qq.com/`)
+    pub fn preentrustweb(&self) -> V2PapayPartnerPreentrustweb {
+        V2PapayPartnerPreentrustweb(self.0.chain("preentrustweb"))
+    }
+    /// `v2/papay/partner/querycontract`
+    ///
+    /// - `POST` 查询签约关系 (`https://api.mch.weixin.qq.com/`)
+    pub fn querycontract(&self) -> V2PapayPartnerQuerycontract {
+        V2PapayPartnerQuerycontract(self.0.chain("querycontract"))
+    }
+}
+
+/// `v2/papay/preentrustweb`
+///
+/// - `POST` APP纯签约 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2PapayPreentrustweb(pub(crate) Chain);
+node!(V2PapayPreentrustweb);
+verbs!(V2PapayPreentrustweb: post);
+
+/// `v2/papay/querycontract`
+///
+/// - `POST` 查询签约关系 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2PapayQuerycontract(pub(crate) Chain);
+node!(V2PapayQuerycontract);
+verbs!(V2PapayQuerycontract: post);
+
+/// `v2/papay`
+#[derive(Clone, Debug)]
+pub struct V2Papay(pub(crate) Chain);
+node!(V2Papay);
+impl V2Papay {
+    /// `v2/papay/deletecontract`
+    ///
+    /// - `POST` 申请解约 (`https://api.mch.weixin.qq.com/`)
+    pub fn deletecontract(&self) -> V2PapayDeletecontract {
+        V2PapayDeletecontract(self.0.chain("deletecontract"))
+    }
+    /// `v2/papay/entrustweb`
+    ///
+    /// - `GET` 公众号纯签约 (`https://api.mch.weixin.qq.com/`)
+    pub fn entrustweb(&self) -> V2PapayEntrustweb {
+        V2PapayEntrustweb(self.0.chain("entrustweb"))
+    }
+    /// `v2/papay/h5entrustweb`
+    ///
+    /// - `GET` H5纯签约 (`https://api.mch.weixin.qq.com/`)
+    pub fn h5entrustweb(&self) -> V2PapayH5entrustweb {
+        V2PapayH5entrustweb(self.0.chain("h5entrustweb"))
+    }
+    /// `v2/papay/partner`
+    pub fn partner(&self) -> V2PapayPartner {
+        V2PapayPartner(self.0.chain("partner"))
+    }
+    /// `v2/papay/preentrustweb`
+    ///
+    /// - `POST` APP纯签约 (`https://api.mch.weixin.qq.com/`)
+    pub fn preentrustweb(&self) -> V2PapayPreentrustweb {
+        V2PapayPreentrustweb(self.0.chain("preentrustweb"))
+    }
+    /// `v2/papay/querycontract`
+    ///
+    /// - `POST` 查询签约关系 (`https://api.mch.weixin.qq.com/`)
+    pub fn querycontract(&self) -> V2PapayQuerycontract {
+        V2PapayQuerycontract(self.0.chain("querycontract"))
+    }
+}
+
+/// `v2/pay/closecombinedorder`
+///
+/// - `POST` 合单关单 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2PayClosecombinedorder(pub(crate) Chain);
+node!(V2PayClosecombinedorder);
+verbs!(V2PayClosecombinedorder: post);
+
+/// `v2/pay/closeorder`
+///
+/// - `POST` 关闭订单 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2PayCloseorder(pub(crate) Chain);
+node!(V2PayCloseorder);
+verbs!(V2PayCloseorder: post);
+
+/// `v2/pay/combinedorder`
+///
+/// - `POST` 合单下单 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2PayCombinedorder(pub(crate) Chain);
+node!(V2PayCombinedorder);
+verbs!(V2PayCombinedorder: post);
+
+/// `v2/pay/contractorder`
+///
+/// - `POST` 支付中签约 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2PayContractorder(pub(crate) Chain);
+node!(V2PayContractorder);
+verbs!(V2PayContractorder: post);
+
+/// `v2/pay/downloadbill`
+///
+/// - `POST` 下载对账单 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2PayDownloadbill(pub(crate) Chain);
+node!(V2PayDownloadbill);
+verbs!(V2PayDownloadbill: post);
+
+/// `v2/pay/downloadfundflow`
+///
+/// - `POST` 下载资金账单 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2PayDownloadfundflow(pub(crate) Chain);
+node!(V2PayDownloadfundflow);
+verbs!(V2PayDownloadfundflow: post);
+
+/// `v2/pay/facepay`
+///
+/// - `POST` 提交刷脸支付 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2PayFacepay(pub(crate) Chain);
+node!(V2PayFacepay);
+verbs!(V2PayFacepay: post);
+
+/// `v2/pay/facepayquery`
+///
+/// - `POST` 查询订单 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2PayFacepayquery(pub(crate) Chain);
+node!(V2PayFacepayquery);
+verbs!(V2PayFacepayquery: post);
+
+/// `v2/pay/micropay`
+///
+/// - `POST` 提交付款码支付 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2PayMicropay(pub(crate) Chain);
+node!(V2PayMicropay);
+verbs!(V2PayMicropay: post);
+
+/// `v2/pay/orderquery`
+///
+/// - `POST` 查询订单 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2PayOrderquery(pub(crate) Chain);
+node!(V2PayOrderquery);
+verbs!(V2PayOrderquery: post);
+
+/// `v2/pay/paporderquery`
+///
+/// - `POST` 查询订单 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2PayPaporderquery(pub(crate) Chain);
+node!(V2PayPaporderquery);
+verbs!(V2PayPaporderquery: post);
+
+/// `v2/pay/pappayapply`
+///
+/// - `POST` 申请扣款 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2PayPappayapply(pub(crate) Chain);
+node!(V2PayPappayapply);
+verbs!(V2PayPappayapply: post);
+
+/// `v2/pay/partner/paporderquery`
+///
+/// - `POST` 查询订单 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2PayPartnerPaporderquery(pub(crate) Chain);
+node!(V2PayPartnerPaporderquery);
+verbs!(V2PayPartnerPaporderquery: post);
+
+/// `v2/pay/partner/pappayapply`
+///
+/// - `POST` 申请扣款 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2PayPartnerPappayapply(pub(crate) Chain);
+node!(V2PayPartnerPappayapply);
+verbs!(V2PayPartnerPappayapply: post);
+
+/// `v2/pay/partner`
+#[derive(Clone, Debug)]
+pub struct V2PayPartner(pub(crate) Chain);
+node!(V2PayPartner);
+impl V2PayPartner {
+    /// `v2/pay/partner/paporderquery`
+    ///
+    /// - `POST` 查询订单 (`https://api.mch.weixin.qq.com/`)
+    pub fn paporderquery(&self) -> V2PayPartnerPaporderquery {
+        V2PayPartnerPaporderquery(self.0.chain("paporderquery"))
+    }
+    /// `v2/pay/partner/pappayapply`
+    ///
+    /// - `POST` 申请扣款 (`https://api.mch.weixin.qq.com/`)
+    pub fn pappayapply(&self) -> V2PayPartnerPappayapply {
+        V2PayPartnerPappayapply(self.0.chain("pappayapply"))
+    }
+}
+
+/// `v2/pay/profitsharingaddreceiver`
+///
+/// - `POST` 添加分账接收方 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2PayProfitsharingaddreceiver(pub(crate) Chain);
+node!(V2PayProfitsharingaddreceiver);
+verbs!(V2PayProfitsharingaddreceiver: post);
+
+/// `v2/pay/profitsharingmerchantratioquery`
+///
+/// - `POST` 查询最大分账比例API (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2PayProfitsharingmerchantratioquery(pub(crate) Chain);
+node!(V2PayProfitsharingmerchantratioquery);
+verbs!(V2PayProfitsharingmerchantratioquery: post);
+
+/// `v2/pay/profitsharingorderamountquery`
+///
+/// - `POST` 查询订单待分账金额 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2PayProfitsharingorderamountquery(pub(crate) Chain);
+node!(V2PayProfitsharingorderamountquery);
+verbs!(V2PayProfitsharingorderamountquery: post);
+
+/// `v2/pay/profitsharingquery`
+///
+/// - `POST` 查询分账结果 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2PayProfitsharingquery(pub(crate) Chain);
+node!(V2PayProfitsharingquery);
+verbs!(V2PayProfitsharingquery: post);
+
+/// `v2/pay/profitsharingremovereceiver`
+///
+/// - `POST` 删除分账接收方 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2PayProfitsharingremovereceiver(pub(crate) Chain);
+node!(V2PayProfitsharingremovereceiver);
+verbs!(V2PayProfitsharingremovereceiver: post);
+
+/// `v2/pay/profitsharingreturnquery`
+///
+/// - `POST` 回退结果查询 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2PayProfitsharingreturnquery(pub(crate) Chain);
+node!(V2PayProfitsharingreturnquery);
+verbs!(V2PayProfitsharingreturnquery: post);
+
+/// `v2/pay/querycombinedorder`
+///
+/// - `POST` 合单查单 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2PayQuerycombinedorder(pub(crate) Chain);
+node!(V2PayQuerycombinedorder);
+verbs!(V2PayQuerycombinedorder: post);
+
+/// `v2/pay/queryexchagerate`
+///
+/// - `POST` 汇率查询API (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2PayQueryexchagerate(pub(crate) Chain);
+node!(V2PayQueryexchagerate);
+verbs!(V2PayQueryexchagerate: post);
+
+/// `v2/pay/refundquery`
+///
+/// - `POST` 查询退款 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2PayRefundquery(pub(crate) Chain);
+node!(V2PayRefundquery);
+verbs!(V2PayRefundquery: post);
+
+/// `v2/pay/refundqueryv2`
+///
+/// - `POST` 查询退款（支持单品） (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2PayRefundqueryv2(pub(crate) Chain);
+node!(V2PayRefundqueryv2);
+verbs!(V2PayRefundqueryv2: post);
+
+/// `v2/pay/settlementquery`
+///
+/// - `POST` 查询结算资金 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2PaySettlementquery(pub(crate) Chain);
+node!(V2PaySettlementquery);
+verbs!(V2PaySettlementquery: post);
+
+/// `v2/pay/unifiedorder`
+///
+/// - `POST` 统一下单 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2PayUnifiedorder(pub(crate) Chain);
+node!(V2PayUnifiedorder);
+verbs!(V2PayUnifiedorder: post);
+
+/// `v2/pay`
+#[derive(Clone, Debug)]
+pub struct V2Pay(pub(crate) Chain);
+node!(V2Pay);
+impl V2Pay {
+    /// `v2/pay/closecombinedorder`
+    ///
+    /// - `POST` 合单关单 (`https://api.mch.weixin.qq.com/`)
+    pub fn closecombinedorder(&self) -> V2PayClosecombinedorder {
+        V2PayClosecombinedorder(self.0.chain("closecombinedorder"))
+    }
+    /// `v2/pay/closeorder`
+    ///
+    /// - `POST` 关闭订单 (`https://api.mch.weixin.qq.com/`)
+    pub fn closeorder(&self) -> V2PayCloseorder {
+        V2PayCloseorder(self.0.chain("closeorder"))
+    }
+    /// `v2/pay/combinedorder`
+    ///
+    /// - `POST` 合单下单 (`https://api.mch.weixin.qq.com/`)
+    pub fn combinedorder(&self) -> V2PayCombinedorder {
+        V2PayCombinedorder(self.0.chain("combinedorder"))
+    }
+    /// `v2/pay/contractorder`
+    ///
+    /// - `POST` 支付中签约 (`https://api.mch.weixin.qq.com/`)
+    pub fn contractorder(&self) -> V2PayContractorder {
+        V2PayContractorder(self.0.chain("contractorder"))
+    }
+    /// `v2/pay/downloadbill`
+    ///
+    /// - `POST` 下载对账单 (`https://api.mch.weixin.qq.com/`)
+    pub fn downloadbill(&self) -> V2PayDownloadbill {
+        V2PayDownloadbill(self.0.chain("downloadbill"))
+    }
+    /// `v2/pay/downloadfundflow`
+    ///
+    /// - `POST` 下载资金账单 (`https://api.mch.weixin.qq.com/`)
+    pub fn downloadfundflow(&self) -> V2PayDownloadfundflow {
+        V2PayDownloadfundflow(self.0.chain("downloadfundflow"))
+    }
+    /// `v2/pay/facepay`
+    ///
+    /// - `POST` 提交刷脸支付 (`https://api.mch.weixin.qq.com/`)
+    pub fn facepay(&self) -> V2PayFacepay {
+        V2PayFacepay(self.0.chain("facepay"))
+    }
+    /// `v2/pay/facepayquery`
+    ///
+    /// - `POST` 查询订单 (`https://api.mch.weixin.qq.com/`)
+    pub fn facepayquery(&self) -> V2PayFacepayquery {
+        V2PayFacepayquery(self.0.chain("facepayquery"))
+    }
+    /// `v2/pay/micropay`
+    ///
+    /// - `POST` 提交付款码支付 (`https://api.mch.weixin.qq.com/`)
+    pub fn micropay(&self) -> V2PayMicropay {
+        V2PayMicropay(self.0.chain("micropay"))
+    }
+    /// `v2/pay/orderquery`
+    ///
+    /// - `POST` 查询订单 (`https://api.mch.weixin.qq.com/`)
+    pub fn orderquery(&self) -> V2PayOrderquery {
+        V2PayOrderquery(self.0.chain("orderquery"))
+    }
+    /// `v2/pay/paporderquery`
+    ///
+    /// - `POST` 查询订单 (`https://api.mch.weixin.qq.com/`)
+    pub fn paporderquery(&self) -> V2PayPaporderquery {
+        V2PayPaporderquery(self.0.chain("paporderquery"))
+    }
+    /// `v2/pay/pappayapply`
+    ///
+    /// - `POST` 申请扣款 (`https://api.mch.weixin.qq.com/`)
+    pub fn pappayapply(&self) -> V2PayPappayapply {
+        V2PayPappayapply(self.0.chain("pappayapply"))
+    }
+    /// `v2/pay/partner`
+    pub fn partner(&self) -> V2PayPartner {
+        V2PayPartner(self.0.chain("partner"))
+    }
+    /// `v2/pay/profitsharingaddreceiver`
+    ///
+    /// - `POST` 添加分账接收方 (`https://api.mch.weixin.qq.com/`)
+    pub fn profitsharingaddreceiver(&self) -> V2PayProfitsharingaddreceiver {
+        V2PayProfitsharingaddreceiver(self.0.chain("profitsharingaddreceiver"))
+    }
+    /// `v2/pay/profitsharingmerchantratioquery`
+    ///
+    /// - `POST` 查询最大分账比例API (`https://api.mch.weixin.qq.com/`)
+    pub fn profitsharingmerchantratioquery(&self) -> V2PayProfitsharingmerchantratioquery {
+        V2PayProfitsharingmerchantratioquery(self.0.chain("profitsharingmerchantratioquery"))
+    }
+    /// `v2/pay/profitsharingorderamountquery`
+    ///
+    /// - `POST` 查询订单待分账金额 (`https://api.mch.weixin.qq.com/`)
+    pub fn profitsharingorderamountquery(&self) -> V2PayProfitsharingorderamountquery {
+        V2PayProfitsharingorderamountquery(self.0.chain("profitsharingorderamountquery"))
+    }
+    /// `v2/pay/profitsharingquery`
+    ///
+    /// - `POST` 查询分账结果 (`https://api.mch.weixin.qq.com/`)
+    pub fn profitsharingquery(&self) -> V2PayProfitsharingquery {
+        V2PayProfitsharingquery(self.0.chain("profitsharingquery"))
+    }
+    /// `v2/pay/profitsharingremovereceiver`
+    ///
+    /// - `POST` 删除分账接收方 (`https://api.mch.weixin.qq.com/`)
+    pub fn profitsharingremovereceiver(&self) -> V2PayProfitsharingremovereceiver {
+        V2PayProfitsharingremovereceiver(self.0.chain("profitsharingremovereceiver"))
+    }
+    /// `v2/pay/profitsharingreturnquery`
+    ///
+    /// - `POST` 回退结果查询 (`https://api.mch.weixin.qq.com/`)
+    pub fn profitsharingreturnquery(&self) -> V2PayProfitsharingreturnquery {
+        V2PayProfitsharingreturnquery(self.0.chain("profitsharingreturnquery"))
+    }
+    /// `v2/pay/querycombinedorder`
+    ///
+    /// - `POST` 合单查单 (`https://api.mch.weixin.qq.com/`)
+    pub fn querycombinedorder(&self) -> V2PayQuerycombinedorder {
+        V2PayQuerycombinedorder(self.0.chain("querycombinedorder"))
+    }
+    /// `v2/pay/queryexchagerate`
+    ///
+    /// - `POST` 汇率查询API (`https://api.mch.weixin.qq.com/`)
+    pub fn queryexchagerate(&self) -> V2PayQueryexchagerate {
+        V2PayQueryexchagerate(self.0.chain("queryexchagerate"))
+    }
+    /// `v2/pay/refundquery`
+    ///
+    /// - `POST` 查询退款 (`https://api.mch.weixin.qq.com/`)
+    pub fn refundquery(&self) -> V2PayRefundquery {
+        V2PayRefundquery(self.0.chain("refundquery"))
+    }
+    /// `v2/pay/refundqueryv2`
+    ///
+    /// - `POST` 查询退款（支持单品） (`https://api.mch.weixin.qq.com/`)
+    pub fn refundqueryv2(&self) -> V2PayRefundqueryv2 {
+        V2PayRefundqueryv2(self.0.chain("refundqueryv2"))
+    }
+    /// `v2/pay/settlementquery`
+    ///
+    /// - `POST` 查询结算资金 (`https://api.mch.weixin.qq.com/`)
+    pub fn settlementquery(&self) -> V2PaySettlementquery {
+        V2PaySettlementquery(self.0.chain("settlementquery"))
+    }
+    /// `v2/pay/unifiedorder`
+    ///
+    /// - `POST` 统一下单 (`https://api.mch.weixin.qq.com/`)
+    pub fn unifiedorder(&self) -> V2PayUnifiedorder {
+        V2PayUnifiedorder(self.0.chain("unifiedorder"))
+    }
+}
+
+/// `v2/payitil/report`
+///
+/// - `POST` 交易保障 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2PayitilReport(pub(crate) Chain);
+node!(V2PayitilReport);
+verbs!(V2PayitilReport: post);
+
+/// `v2/payitil`
+#[derive(Clone, Debug)]
+pub struct V2Payitil(pub(crate) Chain);
+node!(V2Payitil);
+impl V2Payitil {
+    /// `v2/payitil/report`
+    ///
+    /// - `POST` 交易保障 (`https://api.mch.weixin.qq.com/`)
+    pub fn report(&self) -> V2PayitilReport {
+        V2PayitilReport(self.0.chain("report"))
+    }
+}
+
+/// `v2/risk/getcertficates`
+///
+/// - `POST` 获取平台证书 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2RiskGetcertficates(pub(crate) Chain);
+node!(V2RiskGetcertficates);
+verbs!(V2RiskGetcertficates: post);
+
+/// `v2/risk/getpublickey`
+///
+/// - `POST` 获取RSA加密公钥API (`https://fraud.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2RiskGetpublickey(pub(crate) Chain);
+node!(V2RiskGetpublickey);
+verbs!(V2RiskGetpublickey: post);
+
+/// `v2/risk/getviolation`
+///
+/// - `POST` 银行特约商户违规信息查询 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2RiskGetviolation(pub(crate) Chain);
+node!(V2RiskGetviolation);
+verbs!(V2RiskGetviolation: post);
+
+/// `v2/risk`
+#[derive(Clone, Debug)]
+pub struct V2Risk(pub(crate) Chain);
+node!(V2Risk);
+impl V2Risk {
+    /// `v2/risk/getcertficates`
+    ///
+    /// - `POST` 获取平台证书 (`https://api.mch.weixin.qq.com/`)
+    pub fn getcertficates(&self) -> V2RiskGetcertficates {
+        V2RiskGetcertficates(self.0.chain("getcertficates"))
+    }
+    /// `v2/risk/getpublickey`
+    ///
+    /// - `POST` 获取RSA加密公钥API (`https://fraud.mch.weixin.qq.com/`)
+    pub fn getpublickey(&self) -> V2RiskGetpublickey {
+        V2RiskGetpublickey(self.0.chain("getpublickey"))
+    }
+    /// `v2/risk/getviolation`
+    ///
+    /// - `POST` 银行特约商户违规信息查询 (`https://api.mch.weixin.qq.com/`)
+    pub fn getviolation(&self) -> V2RiskGetviolation {
+        V2RiskGetviolation(self.0.chain("getviolation"))
+    }
+}
+
+/// `v2/sandboxnew/pay/downloadbill`
+///
+/// - `POST` 下载对账单 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2SandboxnewPayDownloadbill(pub(crate) Chain);
+node!(V2SandboxnewPayDownloadbill);
+verbs!(V2SandboxnewPayDownloadbill: post);
+
+/// `v2/sandboxnew/pay/getsignkey`
+///
+/// - `POST` 获取验签密钥API (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2SandboxnewPayGetsignkey(pub(crate) Chain);
+node!(V2SandboxnewPayGetsignkey);
+verbs!(V2SandboxnewPayGetsignkey: post);
+
+/// `v2/sandboxnew/pay/micropay`
+///
+/// - `POST` 提交付款码支付 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2SandboxnewPayMicropay(pub(crate) Chain);
+node!(V2SandboxnewPayMicropay);
+verbs!(V2SandboxnewPayMicropay: post);
+
+/// `v2/sandboxnew/pay/orderquery`
+///
+/// - `POST` 查询订单 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2SandboxnewPayOrderquery(pub(crate) Chain);
+node!(V2SandboxnewPayOrderquery);
+verbs!(V2SandboxnewPayOrderquery: post);
+
+/// `v2/sandboxnew/pay/refund`
+///
+/// - `POST` 申请退款 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2SandboxnewPayRefund(pub(crate) Chain);
+node!(V2SandboxnewPayRefund);
+verbs!(V2SandboxnewPayRefund: post);
+
+/// `v2/sandboxnew/pay/refundquery`
+///
+/// - `POST` 查询退款 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2SandboxnewPayRefundquery(pub(crate) Chain);
+node!(V2SandboxnewPayRefundquery);
+verbs!(V2SandboxnewPayRefundquery: post);
+
+/// `v2/sandboxnew/pay/unifiedorder`
+///
+/// - `POST` 统一下单 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2SandboxnewPayUnifiedorder(pub(crate) Chain);
+node!(V2SandboxnewPayUnifiedorder);
+verbs!(V2SandboxnewPayUnifiedorder: post);
+
+/// `v2/sandboxnew/pay`
+#[derive(Clone, Debug)]
+pub struct V2SandboxnewPay(pub(crate) Chain);
+node!(V2SandboxnewPay);
+impl V2SandboxnewPay {
+    /// `v2/sandboxnew/pay/downloadbill`
+    ///
+    /// - `POST` 下载对账单 (`https://api.mch.weixin.qq.com/`)
+    pub fn downloadbill(&self) -> V2SandboxnewPayDownloadbill {
+        V2SandboxnewPayDownloadbill(self.0.chain("downloadbill"))
+    }
+    /// `v2/sandboxnew/pay/getsignkey`
+    ///
+    /// - `POST` 获取验签密钥API (`https://api.mch.weixin.qq.com/`)
+    pub fn getsignkey(&self) -> V2SandboxnewPayGetsignkey {
+        V2SandboxnewPayGetsignkey(self.0.chain("getsignkey"))
+    }
+    /// `v2/sandboxnew/pay/micropay`
+    ///
+    /// - `POST` 提交付款码支付 (`https://api.mch.weixin.qq.com/`)
+    pub fn micropay(&self) -> V2SandboxnewPayMicropay {
+        V2SandboxnewPayMicropay(self.0.chain("micropay"))
+    }
+    /// `v2/sandboxnew/pay/orderquery`
+    ///
+    /// - `POST` 查询订单 (`https://api.mch.weixin.qq.com/`)
+    pub fn orderquery(&self) -> V2SandboxnewPayOrderquery {
+        V2SandboxnewPayOrderquery(self.0.chain("orderquery"))
+    }
+    /// `v2/sandboxnew/pay/refund`
+    ///
+    /// - `POST` 申请退款 (`https://api.mch.weixin.qq.com/`)
+    pub fn refund(&self) -> V2SandboxnewPayRefund {
+        V2SandboxnewPayRefund(self.0.chain("refund"))
+    }
+    /// `v2/sandboxnew/pay/refundquery`
+    ///
+    /// - `POST` 查询退款 (`https://api.mch.weixin.qq.com/`)
+    pub fn refundquery(&self) -> V2SandboxnewPayRefundquery {
+        V2SandboxnewPayRefundquery(self.0.chain("refundquery"))
+    }
+    /// `v2/sandboxnew/pay/unifiedorder`
+    ///
+    /// - `POST` 统一下单 (`https://api.mch.weixin.qq.com/`)
+    pub fn unifiedorder(&self) -> V2SandboxnewPayUnifiedorder {
+        V2SandboxnewPayUnifiedorder(self.0.chain("unifiedorder"))
+    }
+}
+
+/// `v2/sandboxnew`
+#[derive(Clone, Debug)]
+pub struct V2Sandboxnew(pub(crate) Chain);
+node!(V2Sandboxnew);
+impl V2Sandboxnew {
+    /// `v2/sandboxnew/pay`
+    pub fn pay(&self) -> V2SandboxnewPay {
+        V2SandboxnewPay(self.0.chain("pay"))
+    }
+}
+
+/// `v2/secapi/mch/addInstitutionsub`
+///
+/// - `POST` 进件子商户 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2SecapiMchAddInstitutionsub(pub(crate) Chain);
+node!(V2SecapiMchAddInstitutionsub);
+verbs!(V2SecapiMchAddInstitutionsub: post);
+
+/// `v2/secapi/mch/addsubdevconfig`
+///
+/// - `POST` 服务商子商户开发配置新增支付目录/新增对应APPID关联 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2SecapiMchAddsubdevconfig(pub(crate) Chain);
+node!(V2SecapiMchAddsubdevconfig);
+verbs!(V2SecapiMchAddsubdevconfig: post);
+
+/// `v2/secapi/mch/channelsetting`
+///
+/// - `POST` 银行服务商特约子商户指定渠道号API (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2SecapiMchChannelsetting(pub(crate) Chain);
+node!(V2SecapiMchChannelsetting);
+verbs!(V2SecapiMchChannelsetting: post);
+
+/// `v2/secapi/mch/modifyInstitutionsub`
+///
+/// - `POST` 修改子商户API (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2SecapiMchModifyInstitutionsub(pub(crate) Chain);
+node!(V2SecapiMchModifyInstitutionsub);
+verbs!(V2SecapiMchModifyInstitutionsub: post);
+
+/// `v2/secapi/mch/modifymchinfo`
+///
+/// - `POST` 银行特约商户信息修改 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2SecapiMchModifymchinfo(pub(crate) Chain);
+node!(V2SecapiMchModifymchinfo);
+verbs!(V2SecapiMchModifymchinfo: post);
+
+/// `v2/secapi/mch/queryInstitutionsub`
+///
+/// - `POST` 查询子商户 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2SecapiMchQueryInstitutionsub(pub(crate) Chain);
+node!(V2SecapiMchQueryInstitutionsub);
+verbs!(V2SecapiMchQueryInstitutionsub: post);
+
+/// `v2/secapi/mch/querysubdevconfig`
+///
+/// - `POST` 配置查询 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2SecapiMchQuerysubdevconfig(pub(crate) Chain);
+node!(V2SecapiMchQuerysubdevconfig);
+verbs!(V2SecapiMchQuerysubdevconfig: post);
+
+/// `v2/secapi/mch/submchmanage`
+///
+/// - `POST` 银行特约商户录入/银行特约商户资料查询 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2SecapiMchSubmchmanage(pub(crate) Chain);
+node!(V2SecapiMchSubmchmanage);
+verbs!(V2SecapiMchSubmchmanage: post);
+
+/// `v2/secapi/mch/uploadmedia`
+///
+/// - `POST` 图片上传API (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2SecapiMchUploadmedia(pub(crate) Chain);
+node!(V2SecapiMchUploadmedia);
+verbs!(V2SecapiMchUploadmedia: post);
+
+/// `v2/secapi/mch`
+#[derive(Clone, Debug)]
+pub struct V2SecapiMch(pub(crate) Chain);
+node!(V2SecapiMch);
+impl V2SecapiMch {
+    /// `v2/secapi/mch/addInstitutionsub`
+    ///
+    /// - `POST` 进件子商户 (`https://api.mch.weixin.qq.com/`)
+    pub fn add_institutionsub(&self) -> V2SecapiMchAddInstitutionsub {
+        V2SecapiMchAddInstitutionsub(self.0.chain("addInstitutionsub"))
+    }
+    /// `v2/secapi/mch/addsubdevconfig`
+    ///
+    /// - `POST` 服务商子商户开发配置新增支付目录/新增对应APPID关联 (`https://api.mch.weixin.qq.com/`)
+    pub fn addsubdevconfig(&self) -> V2SecapiMchAddsubdevconfig {
+        V2SecapiMchAddsubdevconfig(self.0.chain("addsubdevconfig"))
+    }
+    /// `v2/secapi/mch/channelsetting`
+    ///
+    /// - `POST` 银行服务商特约子商户指定渠道号API (`https://api.mch.weixin.qq.com/`)
+    pub fn channelsetting(&self) -> V2SecapiMchChannelsetting {
+        V2SecapiMchChannelsetting(self.0.chain("channelsetting"))
+    }
+    /// `v2/secapi/mch/modifyInstitutionsub`
+    ///
+    /// - `POST` 修改子商户API (`https://api.mch.weixin.qq.com/`)
+    pub fn modify_institutionsub(&self) -> V2SecapiMchModifyInstitutionsub {
+        V2SecapiMchModifyInstitutionsub(self.0.chain("modifyInstitutionsub"))
+    }
+    /// `v2/secapi/mch/modifymchinfo`
+    ///
+    /// - `POST` 银行特约商户信息修改 (`https://api.mch.weixin.qq.com/`)
+    pub fn modifymchinfo(&self) -> V2SecapiMchModifymchinfo {
+        V2SecapiMchModifymchinfo(self.0.chain("modifymchinfo"))
+    }
+    /// `v2/secapi/mch/queryInstitutionsub`
+    ///
+    /// - `POST` 查询子商户 (`https://api.mch.weixin.qq.com/`)
+    pub fn query_institutionsub(&self) -> V2SecapiMchQueryInstitutionsub {
+        V2SecapiMchQueryInstitutionsub(self.0.chain("queryInstitutionsub"))
+    }
+    /// `v2/secapi/mch/querysubdevconfig`
+    ///
+    /// - `POST` 配置查询 (`https://api.mch.weixin.qq.com/`)
+    pub fn querysubdevconfig(&self) -> V2SecapiMchQuerysubdevconfig {
+        V2SecapiMchQuerysubdevconfig(self.0.chain("querysubdevconfig"))
+    }
+    /// `v2/secapi/mch/submchmanage`
+    ///
+    /// - `POST` 银行特约商户录入/银行特约商户资料查询 (`https://api.mch.weixin.qq.com/`)
+    pub fn submchmanage(&self) -> V2SecapiMchSubmchmanage {
+        V2SecapiMchSubmchmanage(self.0.chain("submchmanage"))
+    }
+    /// `v2/secapi/mch/uploadmedia`
+    ///
+    /// - `POST` 图片上传API (`https://api.mch.weixin.qq.com/`)
+    pub fn uploadmedia(&self) -> V2SecapiMchUploadmedia {
+        V2SecapiMchUploadmedia(self.0.chain("uploadmedia"))
+    }
+}
+
+/// `v2/secapi/mkt/addrecommendconf`
+///
+/// - `POST` 服务商特约商户关注功能配置 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2SecapiMktAddrecommendconf(pub(crate) Chain);
+node!(V2SecapiMktAddrecommendconf);
+verbs!(V2SecapiMktAddrecommendconf: post);
+
+/// `v2/secapi/mkt`
+#[derive(Clone, Debug)]
+pub struct V2SecapiMkt(pub(crate) Chain);
+node!(V2SecapiMkt);
+impl V2SecapiMkt {
+    /// `v2/secapi/mkt/addrecommendconf`
+    ///
+    /// - `POST` 服务商特约商户关注功能配置 (`https://api.mch.weixin.qq.com/`)
+    pub fn addrecommendconf(&self) -> V2SecapiMktAddrecommendconf {
+        V2SecapiMktAddrecommendconf(self.0.chain("addrecommendconf"))
+    }
+}
+
+/// `v2/secapi/pay/facepayreverse`
+///
+/// - `POST` 撤销订单 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2SecapiPayFacepayreverse(pub(crate) Chain);
+node!(V2SecapiPayFacepayreverse);
+verbs!(V2SecapiPayFacepayreverse: post);
+
+/// `v2/secapi/pay/multiprofitsharing`
+///
+/// - `POST` 请求多次分账 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2SecapiPayMultiprofitsharing(pub(crate) Chain);
+node!(V2SecapiPayMultiprofitsharing);
+verbs!(V2SecapiPayMultiprofitsharing: post);
+
+/// `v2/secapi/pay/profitsharing`
+///
+/// - `POST` 请求单次分账 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2SecapiPayProfitsharing(pub(crate) Chain);
+node!(V2SecapiPayProfitsharing);
+verbs!(V2SecapiPayProfitsharing: post);
+
+/// `v2/secapi/pay/profitsharingfinish`
+///
+/// - `POST` 完结分账 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2SecapiPayProfitsharingfinish(pub(crate) Chain);
+node!(V2SecapiPayProfitsharingfinish);
+verbs!(V2SecapiPayProfitsharingfinish: post);
+
+/// `v2/secapi/pay/profitsharingreturn`
+///
+/// - `POST` 分账回退 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2SecapiPayProfitsharingreturn(pub(crate) Chain);
+node!(V2SecapiPayProfitsharingreturn);
+verbs!(V2SecapiPayProfitsharingreturn: post);
+
+/// `v2/secapi/pay/refund`
+///
+/// - `POST` 申请退款 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2SecapiPayRefund(pub(crate) Chain);
+node!(V2SecapiPayRefund);
+verbs!(V2SecapiPayRefund: post);
+
+/// `v2/secapi/pay/refundv2`
+///
+/// - `POST` 申请退款（支持单品） (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2SecapiPayRefundv2(pub(crate) Chain);
+node!(V2SecapiPayRefundv2);
+verbs!(V2SecapiPayRefundv2: post);
+
+/// `v2/secapi/pay/reverse`
+///
+/// - `POST` 撤销订单 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2SecapiPayReverse(pub(crate) Chain);
+node!(V2SecapiPayReverse);
+verbs!(V2SecapiPayReverse: post);
+
+/// `v2/secapi/pay`
+#[derive(Clone, Debug)]
+pub struct V2SecapiPay(pub(crate) Chain);
+node!(V2SecapiPay);
+impl V2SecapiPay {
+    /// `v2/secapi/pay/facepayreverse`
+    ///
+    /// - `POST` 撤销订单 (`https://api.mch.weixin.qq.com/`)
+    pub fn facepayreverse(&self) -> V2SecapiPayFacepayreverse {
+        V2SecapiPayFacepayreverse(self.0.chain("facepayreverse"))
+    }
+    /// `v2/secapi/pay/multiprofitsharing`
+    ///
+    /// - `POST` 请求多次分账 (`https://api.mch.weixin.qq.com/`)
+    pub fn multiprofitsharing(&self) -> V2SecapiPayMultiprofitsharing {
+        V2SecapiPayMultiprofitsharing(self.0.chain("multiprofitsharing"))
+    }
+    /// `v2/secapi/pay/profitsharing`
+    ///
+    /// - `POST` 请求单次分账 (`https://api.mch.weixin.qq.com/`)
+    pub fn profitsharing(&self) -> V2SecapiPayProfitsharing {
+        V2SecapiPayProfitsharing(self.0.chain("profitsharing"))
+    }
+    /// `v2/secapi/pay/profitsharingfinish`
+    ///
+    /// - `POST` 完结分账 (`https://api.mch.weixin.qq.com/`)
+    pub fn profitsharingfinish(&self) -> V2SecapiPayProfitsharingfinish {
+        V2SecapiPayProfitsharingfinish(self.0.chain("profitsharingfinish"))
+    }
+    /// `v2/secapi/pay/profitsharingreturn`
+    ///
+    /// - `POST` 分账回退 (`https://api.mch.weixin.qq.com/`)
+    pub fn profitsharingreturn(&self) -> V2SecapiPayProfitsharingreturn {
+        V2SecapiPayProfitsharingreturn(self.0.chain("profitsharingreturn"))
+    }
+    /// `v2/secapi/pay/refund`
+    ///
+    /// - `POST` 申请退款 (`https://api.mch.weixin.qq.com/`)
+    pub fn refund(&self) -> V2SecapiPayRefund {
+        V2SecapiPayRefund(self.0.chain("refund"))
+    }
+    /// `v2/secapi/pay/refundv2`
+    ///
+    /// - `POST` 申请退款（支持单品） (`https://api.mch.weixin.qq.com/`)
+    pub fn refundv2(&self) -> V2SecapiPayRefundv2 {
+        V2SecapiPayRefundv2(self.0.chain("refundv2"))
+    }
+    /// `v2/secapi/pay/reverse`
+    ///
+    /// - `POST` 撤销订单 (`https://api.mch.weixin.qq.com/`)
+    pub fn reverse(&self) -> V2SecapiPayReverse {
+        V2SecapiPayReverse(self.0.chain("reverse"))
+    }
+}
+
+/// `v2/secapi`
+#[derive(Clone, Debug)]
+pub struct V2Secapi(pub(crate) Chain);
+node!(V2Secapi);
+impl V2Secapi {
+    /// `v2/secapi/mch`
+    pub fn mch(&self) -> V2SecapiMch {
+        V2SecapiMch(self.0.chain("mch"))
+    }
+    /// `v2/secapi/mkt`
+    pub fn mkt(&self) -> V2SecapiMkt {
+        V2SecapiMkt(self.0.chain("mkt"))
+    }
+    /// `v2/secapi/pay`
+    pub fn pay(&self) -> V2SecapiPay {
+        V2SecapiPay(self.0.chain("pay"))
+    }
+}
+
+/// `v2/secsvc/getrealnameinfo`
+///
+/// - `POST` 微信支付实名授权 (`https://fraud.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2SecsvcGetrealnameinfo(pub(crate) Chain);
+node!(V2SecsvcGetrealnameinfo);
+verbs!(V2SecsvcGetrealnameinfo: post);
+
+/// `v2/secsvc/realnameauth`
+///
+/// - `POST` 微信支付实名验证 (`https://fraud.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2SecsvcRealnameauth(pub(crate) Chain);
+node!(V2SecsvcRealnameauth);
+verbs!(V2SecsvcRealnameauth: post);
+
+/// `v2/secsvc`
+#[derive(Clone, Debug)]
+pub struct V2Secsvc(pub(crate) Chain);
+node!(V2Secsvc);
+impl V2Secsvc {
+    /// `v2/secsvc/getrealnameinfo`
+    ///
+    /// - `POST` 微信支付实名授权 (`https://fraud.mch.weixin.qq.com/`)
+    pub fn getrealnameinfo(&self) -> V2SecsvcGetrealnameinfo {
+        V2SecsvcGetrealnameinfo(self.0.chain("getrealnameinfo"))
+    }
+    /// `v2/secsvc/realnameauth`
+    ///
+    /// - `POST` 微信支付实名验证 (`https://fraud.mch.weixin.qq.com/`)
+    pub fn realnameauth(&self) -> V2SecsvcRealnameauth {
+        V2SecsvcRealnameauth(self.0.chain("realnameauth"))
+    }
+}
+
+/// `v2/tools/authcodetoopenid`
+///
+/// - `POST` 授权码查询openid (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2ToolsAuthcodetoopenid(pub(crate) Chain);
+node!(V2ToolsAuthcodetoopenid);
+verbs!(V2ToolsAuthcodetoopenid: post);
+
+/// `v2/tools/shorturl`
+///
+/// - `POST` 转换短链接 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2ToolsShorturl(pub(crate) Chain);
+node!(V2ToolsShorturl);
+verbs!(V2ToolsShorturl: post);
+
+/// `v2/tools`
+#[derive(Clone, Debug)]
+pub struct V2Tools(pub(crate) Chain);
+node!(V2Tools);
+impl V2Tools {
+    /// `v2/tools/authcodetoopenid`
+    ///
+    /// - `POST` 授权码查询openid (`https://api.mch.weixin.qq.com/`)
+    pub fn authcodetoopenid(&self) -> V2ToolsAuthcodetoopenid {
+        V2ToolsAuthcodetoopenid(self.0.chain("authcodetoopenid"))
+    }
+    /// `v2/tools/shorturl`
+    ///
+    /// - `POST` 转换短链接 (`https://api.mch.weixin.qq.com/`)
+    pub fn shorturl(&self) -> V2ToolsShorturl {
+        V2ToolsShorturl(self.0.chain("shorturl"))
+    }
+}
+
+/// `v2/transit/partnerpay/payapply`
+///
+/// - `POST` 申请扣款 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2TransitPartnerpayPayapply(pub(crate) Chain);
+node!(V2TransitPartnerpayPayapply);
+verbs!(V2TransitPartnerpayPayapply: post);
+
+/// `v2/transit/partnerpay/queryorder`
+///
+/// - `POST` 查询订单 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2TransitPartnerpayQueryorder(pub(crate) Chain);
+node!(V2TransitPartnerpayQueryorder);
+verbs!(V2TransitPartnerpayQueryorder: post);
+
+/// `v2/transit/partnerpay/querystate`
+///
+/// - `POST` 查询用户状态接口 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2TransitPartnerpayQuerystate(pub(crate) Chain);
+node!(V2TransitPartnerpayQuerystate);
+verbs!(V2TransitPartnerpayQuerystate: post);
+
+/// `v2/transit/partnerpay`
+#[derive(Clone, Debug)]
+pub struct V2TransitPartnerpay(pub(crate) Chain);
+node!(V2TransitPartnerpay);
+impl V2TransitPartnerpay {
+    /// `v2/transit/partnerpay/payapply`
+    ///
+    /// - `POST` 申请扣款 (`https://api.mch.weixin.qq.com/`)
+    pub fn payapply(&self) -> V2TransitPartnerpayPayapply {
+        V2TransitPartnerpayPayapply(self.0.chain("payapply"))
+    }
+    /// `v2/transit/partnerpay/queryorder`
+    ///
+    /// - `POST` 查询订单 (`https://api.mch.weixin.qq.com/`)
+    pub fn queryorder(&self) -> V2TransitPartnerpayQueryorder {
+        V2TransitPartnerpayQueryorder(self.0.chain("queryorder"))
+    }
+    /// `v2/transit/partnerpay/querystate`
+    ///
+    /// - `POST` 查询用户状态接口 (`https://api.mch.weixin.qq.com/`)
+    pub fn querystate(&self) -> V2TransitPartnerpayQuerystate {
+        V2TransitPartnerpayQuerystate(self.0.chain("querystate"))
+    }
+}
+
+/// `v2/transit/pay/payapply`
+///
+/// - `POST` 申请扣款 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2TransitPayPayapply(pub(crate) Chain);
+node!(V2TransitPayPayapply);
+verbs!(V2TransitPayPayapply: post);
+
+/// `v2/transit/pay/querystate`
+///
+/// - `POST` 查询用户状态接口 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2TransitPayQuerystate(pub(crate) Chain);
+node!(V2TransitPayQuerystate);
+verbs!(V2TransitPayQuerystate: post);
+
+/// `v2/transit/pay`
+#[derive(Clone, Debug)]
+pub struct V2TransitPay(pub(crate) Chain);
+node!(V2TransitPay);
+impl V2TransitPay {
+    /// `v2/transit/pay/payapply`
+    ///
+    /// - `POST` 申请扣款 (`https://api.mch.weixin.qq.com/`)
+    pub fn payapply(&self) -> V2TransitPayPayapply {
+        V2TransitPayPayapply(self.0.chain("payapply"))
+    }
+    /// `v2/transit/pay/querystate`
+    ///
+    /// - `POST` 查询用户状态接口 (`https://api.mch.weixin.qq.com/`)
+    pub fn querystate(&self) -> V2TransitPayQuerystate {
+        V2TransitPayQuerystate(self.0.chain("querystate"))
+    }
+}
+
+/// `v2/transit/queryorder`
+///
+/// - `POST` 查询订单 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2TransitQueryorder(pub(crate) Chain);
+node!(V2TransitQueryorder);
+verbs!(V2TransitQueryorder: post);
+
+/// `v2/transit`
+#[derive(Clone, Debug)]
+pub struct V2Transit(pub(crate) Chain);
+node!(V2Transit);
+impl V2Transit {
+    /// `v2/transit/partnerpay`
+    pub fn partnerpay(&self) -> V2TransitPartnerpay {
+        V2TransitPartnerpay(self.0.chain("partnerpay"))
+    }
+    /// `v2/transit/pay`
+    pub fn pay(&self) -> V2TransitPay {
+        V2TransitPay(self.0.chain("pay"))
+    }
+    /// `v2/transit/queryorder`
+    ///
+    /// - `POST` 查询订单 (`https://api.mch.weixin.qq.com/`)
+    pub fn queryorder(&self) -> V2TransitQueryorder {
+        V2TransitQueryorder(self.0.chain("queryorder"))
+    }
+}
+
+/// `v2/vehicle/partnerpay/notification`
+///
+/// - `POST` 用户入场通知api (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2VehiclePartnerpayNotification(pub(crate) Chain);
+node!(V2VehiclePartnerpayNotification);
+verbs!(V2VehiclePartnerpayNotification: post);
+
+/// `v2/vehicle/partnerpay/payapply`
+///
+/// - `POST` 申请扣款 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2VehiclePartnerpayPayapply(pub(crate) Chain);
+node!(V2VehiclePartnerpayPayapply);
+verbs!(V2VehiclePartnerpayPayapply: post);
+
+/// `v2/vehicle/partnerpay/querystate`
+///
+/// - `POST` 用户状态查询 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2VehiclePartnerpayQuerystate(pub(crate) Chain);
+node!(V2VehiclePartnerpayQuerystate);
+verbs!(V2VehiclePartnerpayQuerystate: post);
+
+/// `v2/vehicle/partnerpay`
+#[derive(Clone, Debug)]
+pub struct V2VehiclePartnerpay(pub(crate) Chain);
+node!(V2VehiclePartnerpay);
+impl V2VehiclePartnerpay {
+    /// `v2/vehicle/partnerpay/notification`
+    ///
+    /// - `POST` 用户入场通知api (`https://api.mch.weixin.qq.com/`)
+    pub fn notification(&self) -> V2VehiclePartnerpayNotification {
+        V2VehiclePartnerpayNotification(self.0.chain("notification"))
+    }
+    /// `v2/vehicle/partnerpay/payapply`
+    ///
+    /// - `POST` 申请扣款 (`https://api.mch.weixin.qq.com/`)
+    pub fn payapply(&self) -> V2VehiclePartnerpayPayapply {
+        V2VehiclePartnerpayPayapply(self.0.chain("payapply"))
+    }
+    /// `v2/vehicle/partnerpay/querystate`
+    ///
+    /// - `POST` 用户状态查询 (`https://api.mch.weixin.qq.com/`)
+    pub fn querystate(&self) -> V2VehiclePartnerpayQuerystate {
+        V2VehiclePartnerpayQuerystate(self.0.chain("querystate"))
+    }
+}
+
+/// `v2/vehicle/pay/notification`
+///
+/// - `POST` 用户入场通知api (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2VehiclePayNotification(pub(crate) Chain);
+node!(V2VehiclePayNotification);
+verbs!(V2VehiclePayNotification: post);
+
+/// `v2/vehicle/pay/payapply`
+///
+/// - `POST` 申请扣款 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2VehiclePayPayapply(pub(crate) Chain);
+node!(V2VehiclePayPayapply);
+verbs!(V2VehiclePayPayapply: post);
+
+/// `v2/vehicle/pay/querystate`
+///
+/// - `POST` 用户状态查询 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2VehiclePayQuerystate(pub(crate) Chain);
+node!(V2VehiclePayQuerystate);
+verbs!(V2VehiclePayQuerystate: post);
+
+/// `v2/vehicle/pay`
+#[derive(Clone, Debug)]
+pub struct V2VehiclePay(pub(crate) Chain);
+node!(V2VehiclePay);
+impl V2VehiclePay {
+    /// `v2/vehicle/pay/notification`
+    ///
+    /// - `POST` 用户入场通知api (`https://api.mch.weixin.qq.com/`)
+    pub fn notification(&self) -> V2VehiclePayNotification {
+        V2VehiclePayNotification(self.0.chain("notification"))
+    }
+    /// `v2/vehicle/pay/payapply`
+    ///
+    /// - `POST` 申请扣款 (`https://api.mch.weixin.qq.com/`)
+    pub fn payapply(&self) -> V2VehiclePayPayapply {
+        V2VehiclePayPayapply(self.0.chain("payapply"))
+    }
+    /// `v2/vehicle/pay/querystate`
+    ///
+    /// - `POST` 用户状态查询 (`https://api.mch.weixin.qq.com/`)
+    pub fn querystate(&self) -> V2VehiclePayQuerystate {
+        V2VehiclePayQuerystate(self.0.chain("querystate"))
+    }
+}
+
+/// `v2/vehicle`
+#[derive(Clone, Debug)]
+pub struct V2Vehicle(pub(crate) Chain);
+node!(V2Vehicle);
+impl V2Vehicle {
+    /// `v2/vehicle/partnerpay`
+    pub fn partnerpay(&self) -> V2VehiclePartnerpay {
+        V2VehiclePartnerpay(self.0.chain("partnerpay"))
+    }
+    /// `v2/vehicle/pay`
+    pub fn pay(&self) -> V2VehiclePay {
+        V2VehiclePay(self.0.chain("pay"))
+    }
+}
+
+/// `v2/wxv/cancelbill`
+///
+/// - `POST` 撤销租借订单 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2WxvCancelbill(pub(crate) Chain);
+node!(V2WxvCancelbill);
+verbs!(V2WxvCancelbill: post);
+
+/// `v2/wxv/changerentmoney`
+///
+/// - `POST` 修改租借订单 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2WxvChangerentmoney(pub(crate) Chain);
+node!(V2WxvChangerentmoney);
+verbs!(V2WxvChangerentmoney: post);
+
+/// `v2/wxv/createhotelbill`
+///
+/// - `POST` 创建速住订单 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2WxvCreatehotelbill(pub(crate) Chain);
+node!(V2WxvCreatehotelbill);
+verbs!(V2WxvCreatehotelbill: post);
+
+/// `v2/wxv/createrentbill`
+///
+/// - `POST` 创建租借订单 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2WxvCreaterentbill(pub(crate) Chain);
+node!(V2WxvCreaterentbill);
+verbs!(V2WxvCreaterentbill: post);
+
+/// `v2/wxv/finishhotelbill`
+///
+/// - `POST` 完结速住订单 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2WxvFinishhotelbill(pub(crate) Chain);
+node!(V2WxvFinishhotelbill);
+verbs!(V2WxvFinishhotelbill: post);
+
+/// `v2/wxv/finishrentbill`
+///
+/// - `POST` 完结租借订单 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2WxvFinishrentbill(pub(crate) Chain);
+node!(V2WxvFinishrentbill);
+verbs!(V2WxvFinishrentbill: post);
+
+/// `v2/wxv/queryhotelbill`
+///
+/// - `POST` 查询速住订单 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2WxvQueryhotelbill(pub(crate) Chain);
+node!(V2WxvQueryhotelbill);
+verbs!(V2WxvQueryhotelbill: post);
+
+/// `v2/wxv/queryrentbill`
+///
+/// - `POST` 查询租借订单 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2WxvQueryrentbill(pub(crate) Chain);
+node!(V2WxvQueryrentbill);
+verbs!(V2WxvQueryrentbill: post);
+
+/// `v2/wxv`
+#[derive(Clone, Debug)]
+pub struct V2Wxv(pub(crate) Chain);
+node!(V2Wxv);
+impl V2Wxv {
+    /// `v2/wxv/cancelbill`
+    ///
+    /// - `POST` 撤销租借订单 (`https://api.mch.weixin.qq.com/`)
+    pub fn cancelbill(&self) -> V2WxvCancelbill {
+        V2WxvCancelbill(self.0.chain("cancelbill"))
+    }
+    /// `v2/wxv/changerentmoney`
+    ///
+    /// - `POST` 修改租借订单 (`https://api.mch.weixin.qq.com/`)
+    pub fn changerentmoney(&self) -> V2WxvChangerentmoney {
+        V2WxvChangerentmoney(self.0.chain("changerentmoney"))
+    }
+    /// `v2/wxv/createhotelbill`
+    ///
+    /// - `POST` 创建速住订单 (`https://api.mch.weixin.qq.com/`)
+    pub fn createhotelbill(&self) -> V2WxvCreatehotelbill {
+        V2WxvCreatehotelbill(self.0.chain("createhotelbill"))
+    }
+    /// `v2/wxv/createrentbill`
+    ///
+    /// - `POST` 创建租借订单 (`https://api.mch.weixin.qq.com/`)
+    pub fn createrentbill(&self) -> V2WxvCreaterentbill {
+        V2WxvCreaterentbill(self.0.chain("createrentbill"))
+    }
+    /// `v2/wxv/finishhotelbill`
+    ///
+    /// - `POST` 完结速住订单 (`https://api.mch.weixin.qq.com/`)
+    pub fn finishhotelbill(&self) -> V2WxvFinishhotelbill {
+        V2WxvFinishhotelbill(self.0.chain("finishhotelbill"))
+    }
+    /// `v2/wxv/finishrentbill`
+    ///
+    /// - `POST` 完结租借订单 (`https://api.mch.weixin.qq.com/`)
+    pub fn finishrentbill(&self) -> V2WxvFinishrentbill {
+        V2WxvFinishrentbill(self.0.chain("finishrentbill"))
+    }
+    /// `v2/wxv/queryhotelbill`
+    ///
+    /// - `POST` 查询速住订单 (`https://api.mch.weixin.qq.com/`)
+    pub fn queryhotelbill(&self) -> V2WxvQueryhotelbill {
+        V2WxvQueryhotelbill(self.0.chain("queryhotelbill"))
+    }
+    /// `v2/wxv/queryrentbill`
+    ///
+    /// - `POST` 查询租借订单 (`https://api.mch.weixin.qq.com/`)
+    pub fn queryrentbill(&self) -> V2WxvQueryrentbill {
+        V2WxvQueryrentbill(self.0.chain("queryrentbill"))
+    }
+}
+
+/// `v2/xdc/apiv2getsignkey/sign/getsignkey`
+///
+/// - `POST` 获取验签密钥API (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2XdcApiv2getsignkeySignGetsignkey(pub(crate) Chain);
+node!(V2XdcApiv2getsignkeySignGetsignkey);
+verbs!(V2XdcApiv2getsignkeySignGetsignkey: post);
+
+/// `v2/xdc/apiv2getsignkey/sign`
+#[derive(Clone, Debug)]
+pub struct V2XdcApiv2getsignkeySign(pub(crate) Chain);
+node!(V2XdcApiv2getsignkeySign);
+impl V2XdcApiv2getsignkeySign {
+    /// `v2/xdc/apiv2getsignkey/sign/getsignkey`
+    ///
+    /// - `POST` 获取验签密钥API (`https://api.mch.weixin.qq.com/`)
+    pub fn getsignkey(&self) -> V2XdcApiv2getsignkeySignGetsignkey {
+        V2XdcApiv2getsignkeySignGetsignkey(self.0.chain("getsignkey"))
+    }
+}
+
+/// `v2/xdc/apiv2getsignkey`
+#[derive(Clone, Debug)]
+pub struct V2XdcApiv2getsignkey(pub(crate) Chain);
+node!(V2XdcApiv2getsignkey);
+impl V2XdcApiv2getsignkey {
+    /// `v2/xdc/apiv2getsignkey/sign`
+    pub fn sign(&self) -> V2XdcApiv2getsignkeySign {
+        V2XdcApiv2getsignkeySign(self.0.chain("sign"))
+    }
+}
+
+/// `v2/xdc/apiv2sandbox/pay/micropay`
+///
+/// - `POST` 提交付款码支付 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2XdcApiv2sandboxPayMicropay(pub(crate) Chain);
+node!(V2XdcApiv2sandboxPayMicropay);
+verbs!(V2XdcApiv2sandboxPayMicropay: post);
+
+/// `v2/xdc/apiv2sandbox/pay/orderquery`
+///
+/// - `POST` 查询订单 (`https://api.mch.weixin.qq.com/`)
+#[derive(Clone, Debug)]
+pub struct V2XdcApiv2sandboxPayOrderquery(pub(crate) Chain);
+node!(V2XdcApiv2sandboxPayOrderquery);
+verbs!(V2XdcApiv2sandboxPayOrderquery: post);
+
+/// `v2/xdc/apiv2sandbox/pay`
+#[derive(Clone, Debug)]
+pub struct V2XdcApiv2sandboxPay(pub(crate) Chain);
+node!(V2XdcApiv2sandboxPay);
+impl V2XdcApiv2sandboxPay {
+    /// `v2/xdc/apiv2sandbox/pay/micropay`
+    ///
+    /// - `POST` 提交付款码支付 (`https://api.mch.weixin.qq.com/`)
+    pub fn micropay(&self) -> V2XdcApiv2sandboxPayMicropay {
+        V2XdcApiv2sandboxPayMicropay(self.0.chain("micropay"))
+    }
+    /// `v2/xdc/apiv2sandbox/pay/orderquery`
+    ///
+    /// - `POST` 查询订单 (`https://api.mch.weixin.qq.com/`)
+    pub fn orderquery(&self) -> V2XdcApiv2sandboxPayOrderquery {
+        V2XdcApiv2sandboxPayOrderquery(self.0.chain("orderquery"))
+    }
+}
+
+/// `v2/xdc/apiv2sandbox`
+#[derive(Clone, Debug)]
+pub struct V2XdcApiv2sandbox(pub(crate) Chain);
+node!(V2XdcApiv2sandbox);
+impl V2XdcApiv2sandbox {
+    /// `v2/xdc/apiv2sandbox/pay`
+    pub fn pay(&self) -> V2XdcApiv2sandboxPay {
+        V2XdcApiv2sandboxPay(self.0.chain("pay"))
+    }
+}
+
+/// `v2/xdc`
+#[derive(Clone, Debug)]
+pub struct V2Xdc(pub(crate) Chain);
+node!(V2Xdc);
+impl V2Xdc {
+    /// `v2/xdc/apiv2getsignkey`
+    pub fn apiv2getsignkey(&self) -> V2XdcApiv2getsignkey {
+        V2XdcApiv2getsignkey(self.0.chain("apiv2getsignkey"))
+    }
+    /// `v2/xdc/apiv2sandbox`
+    pub fn apiv2sandbox(&self) -> V2XdcApiv2sandbox {
+        V2XdcApiv2sandbox(self.0.chain("apiv2sandbox"))
+    }
+}
+
+/// `v2`
+#[derive(Clone, Debug)]
+pub struct V2(pub(crate) Chain);
+node!(V2);
+impl V2 {
+    /// `v2/appauth`
+    pub fn appauth(&self) -> V2Appauth {
+        V2Appauth(self.0.chain("appauth"))
+    }
+    /// `v2/applyment`
+    pub fn applyment(&self) -> V2Applyment {
+        V2Applyment(self.0.chain("applyment"))
+    }
+    /// `v2/billcommentsp`
+    pub fn billcommentsp(&self) -> V2Billcommentsp {
+        V2Billcommentsp(self.0.chain("billcommentsp"))
+    }
+    /// `v2/cgi-bin`
+    pub fn cgi_bin(&self) -> V2CgiBin {
+        V2CgiBin(self.0.chain("cgi-bin"))
+    }
+    /// `v2/deposit`
+    pub fn deposit(&self) -> V2Deposit {
+        V2Deposit(self.0.chain("deposit"))
+    }
+    /// `v2/face`
+    pub fn face(&self) -> V2Face {
+        V2Face(self.0.chain("face"))
+    }
+    /// `v2/fund`
+    pub fn fund(&self) -> V2Fund {
+        V2Fund(self.0.chain("fund"))
+    }
+    /// `v2/mchrisk`
+    pub fn mchrisk(&self) -> V2Mchrisk {
+        V2Mchrisk(self.0.chain("mchrisk"))
+    }
+    /// `v2/mmpaymkttransfers`
+    pub fn mmpaymkttransfers(&self) -> V2Mmpaymkttransfers {
+        V2Mmpaymkttransfers(self.0.chain("mmpaymkttransfers"))
+    }
+    /// `v2/mmpaysptrans`
+    pub fn mmpaysptrans(&self) -> V2Mmpaysptrans {
+        V2Mmpaysptrans(self.0.chain("mmpaysptrans"))
+    }
+    /// `v2/papay`
+    pub fn papay(&self) -> V2Papay {
+        V2Papay(self.0.chain("papay"))
+    }
+    /// `v2/pay`
+    pub fn pay(&self) -> V2Pay {
+        V2Pay(self.0.chain("pay"))
+    }
+    /// `v2/payitil`
+    pub fn payitil(&self) -> V2Payitil {
+        V2Payitil(self.0.chain("payitil"))
+    }
+    /// `v2/risk`
+    pub fn risk(&self) -> V2Risk {
+        V2Risk(self.0.chain("risk"))
+    }
+    /// `v2/sandboxnew`
+    pub fn sandboxnew(&self) -> V2Sandboxnew {
+        V2Sandboxnew(self.0.chain("sandboxnew"))
+    }
+    /// `v2/secapi`
+    pub fn secapi(&self) -> V2Secapi {
+        V2Secapi(self.0.chain("secapi"))
+    }
+    /// `v2/secsvc`
+    pub fn secsvc(&self) -> V2Secsvc {
+        V2Secsvc(self.0.chain("secsvc"))
+    }
+    /// `v2/tools`
+    pub fn tools(&self) -> V2Tools {
+        V2Tools(self.0.chain("tools"))
+    }
+    /// `v2/transit`
+    pub fn transit(&self) -> V2Transit {
+        V2Transit(self.0.chain("transit"))
+    }
+    /// `v2/vehicle`
+    pub fn vehicle(&self) -> V2Vehicle {
+        V2Vehicle(self.0.chain("vehicle"))
+    }
+    /// `v2/wxv`
+    pub fn wxv(&self) -> V2Wxv {
+        V2Wxv(self.0.chain("wxv"))
+    }
+    /// `v2/xdc`
+    pub fn xdc(&self) -> V2Xdc {
+        V2Xdc(self.0.chain("xdc"))
+    }
+}
+
