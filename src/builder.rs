@@ -216,6 +216,24 @@ impl Builder {
         self
     }
 
+    /// The merchant certificate and key for mutual TLS from `apiclient_cert.p12`; the password
+    /// defaults to the mchid, as WeChat Pay issues it.
+    #[cfg(feature = "pkcs12")]
+    pub fn merchant_pkcs12(mut self, p12: impl AsRef<[u8]>, password: Option<&str>) -> Result<Self> {
+        let password = match (password, self.mchid.as_deref()) {
+            (Some(password), _) => password.to_owned(),
+            (None, Some(mchid)) => mchid.to_owned(),
+            (None, None) => {
+                return Err(
+                    ConfigError::new("mchid", "set it before merchant_pkcs12: it is the default password").into(),
+                )
+            }
+        };
+        let (certificate, key) = crate::PemUtil::load_pkcs12(p12, &password)?;
+        self.merchant_tls = Some((certificate, key));
+        Ok(self)
+    }
+
     /// Replaces the `signer` (e.g. a remote signing service). Then `mchid`, `serial` and
     /// `private_key` are not required.
     pub fn signer(mut self, signer: impl Signer) -> Self {
@@ -399,7 +417,7 @@ impl Builder {
             }
         }
         let v2_only = self.v2_only().is_some();
-        if v2_only && self.mchid.as_deref().map_or(true, str::is_empty) {
+        if v2_only && self.mchid.as_deref().is_none_or(str::is_empty) {
             return Err(ConfigError::new("mchid", "is required").into());
         }
         let encryption = match self.encrypt_with.take() {

@@ -166,6 +166,44 @@ impl PemUtil {
         Certificate::from_bytes(content)
     }
 
+    /// Loads `apiclient_cert.p12` (the merchant API certificate and key WeChat Pay issues; its
+    /// password is the mchid unless changed). Legacy RC2/3DES files and AES ones both load.
+    ///
+    /// ```
+    /// let p12 = std::fs::read("tests/fixtures/keys/apiclient_cert_legacy.p12").unwrap();
+    /// let (certificate, key) = wechatpay::PemUtil::load_pkcs12(&p12, "1900000109")?;
+    /// assert!(certificate.matches(&key));
+    /// # Ok::<(), wechatpay::Error>(())
+    /// ```
+    #[cfg(feature = "pkcs12")]
+    pub fn load_pkcs12(bytes: impl AsRef<[u8]>, password: &str) -> Result<(Certificate, PrivateKey)> {
+        use crate::error::KeyError;
+        let store =
+            p12_keystore::KeyStore::from_pkcs12(bytes.as_ref(), password, p12_keystore::Pkcs12ImportPolicy::Relaxed)
+                .map_err(|e| match e {
+                    p12_keystore::error::Error::MacError(_) => KeyError::WrongPassphrase,
+                    other => KeyError::Der {
+                        what: "PKCS#12 (apiclient_cert.p12)",
+                        detail: other.to_string(),
+                    },
+                })?;
+        let (_, chain) = store.private_key_chain().ok_or_else(|| KeyError::Der {
+            what: "PKCS#12 (apiclient_cert.p12)",
+            detail: "it holds no private key".into(),
+        })?;
+        let key = PrivateKey::from_pkcs8_der(chain.key().as_der())?;
+        let certificate = chain
+            .certs()
+            .iter()
+            .filter_map(|c| Certificate::from_bytes(c.as_der()).ok())
+            .find(|c| c.matches(&key))
+            .ok_or_else(|| KeyError::Der {
+                what: "PKCS#12 (apiclient_cert.p12)",
+                detail: "it holds no certificate for its private key".into(),
+            })?;
+        Ok((certificate, key))
+    }
+
     /// The certificate's serial number as uppercase hex (`openssl x509 -serial`).
     pub fn parse_certificate_serial_no(certificate: &Certificate) -> String {
         certificate.serial_no().to_owned()

@@ -640,7 +640,7 @@ fn upload(state: &State, request: &Incoming<'_>) -> Result<Reply, Reply> {
     let declared = meta["sha256"]
         .as_str()
         .ok_or_else(|| param_error("meta.sha256", "is required"))?;
-    if meta["filename"].as_str().map_or(true, str::is_empty) {
+    if meta["filename"].as_str().is_none_or(str::is_empty) {
         return Err(param_error("meta.filename", "is required"));
     }
     if let Some(limit) = crate::media::size_limit(request.path.trim_start_matches('/')) {
