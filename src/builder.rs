@@ -71,6 +71,7 @@ pub struct Builder {
     encrypt_with: Option<String>,
     apiv2_key: Option<String>,
     merchant_tls: Option<(crate::Certificate, PrivateKey)>,
+    extra_roots: Vec<crate::Certificate>,
 }
 
 impl Default for Builder {
@@ -113,6 +114,7 @@ impl Builder {
             encrypt_with: None,
             apiv2_key: None,
             merchant_tls: None,
+            extra_roots: Vec::new(),
         }
     }
 
@@ -232,6 +234,13 @@ impl Builder {
         let (certificate, key) = crate::PemUtil::load_pkcs12(p12, &password)?;
         self.merchant_tls = Some((certificate, key));
         Ok(self)
+    }
+
+    /// Trusts `certificate` as a TLS root besides the bundled ones (a TLS-inspecting corporate
+    /// proxy, or a TLS emulator's CA).
+    pub fn add_root_certificate(mut self, certificate: crate::Certificate) -> Self {
+        self.extra_roots.push(certificate);
+        self
     }
 
     /// Replaces the `signer` (e.g. a remote signing service). Then `mchid`, `serial` and
@@ -460,6 +469,7 @@ impl Builder {
             versions: self.versions,
             proxy,
             max_body: self.max_response_size,
+            extra_roots: self.extra_roots.iter().map(|c| c.der().to_vec()).collect(),
             client_auth: None,
         };
         let _entered = crate::runtime::get()?.enter();

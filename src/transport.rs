@@ -49,6 +49,8 @@ pub(crate) struct TransportConfig {
     pub(crate) versions: HttpVersions,
     pub(crate) proxy: Option<(Uri, Option<http::HeaderValue>)>,
     pub(crate) max_body: usize,
+    /// Certificates trusted besides the bundled roots (a TLS-inspecting proxy, the emulator's CA).
+    pub(crate) extra_roots: Vec<Vec<u8>>,
     /// A client certificate chain and key (mutual TLS, APIv2 `security` calls).
     pub(crate) client_auth: Option<(Vec<u8>, zeroize::Zeroizing<Vec<u8>>)>,
 }
@@ -109,7 +111,8 @@ pub(crate) struct Transport {
     connect_timeout: Duration,
 }
 
-fn tls_config(client_auth: Option<&(Vec<u8>, zeroize::Zeroizing<Vec<u8>>)>) -> Result<rustls::ClientConfig> {
+fn tls_config(config: &TransportConfig) -> Result<rustls::ClientConfig> {
+    let client_auth = config.client_auth.as_ref();
     #[cfg(feature = "aws-lc-rs")]
     let provider = rustls::crypto::aws_lc_rs::default_provider();
     #[cfg(all(feature = "ring", not(feature = "aws-lc-rs")))]
@@ -117,17 +120,27 @@ fn tls_config(client_auth: Option<&(Vec<u8>, zeroize::Zeroizing<Vec<u8>>)>) -> R
     let builder = rustls::ClientConfig::builder_with_provider(Arc::new(provider))
         .with_safe_default_protocol_versions()
         .map_err(|e| ConfigError::new("tls", e.to_string()))?;
+    let mut roots = rustls::RootCertStore::empty();
     #[cfg(feature = "native-roots")]
-    let builder = {
-        use hyper_rustls::ConfigBuilderExt;
-        builder
-            .with_native_roots()
-            .map_err(|e| ConfigError::new("tls", format!("cannot load the system's root certificates: {e}")))?
-    };
+    {
+        let native = rustls_native_certs::load_native_certs();
+        if native.certs.is_empty() {
+            return Err(ConfigError::new(
+                "tls",
+                "no root certificates found on this system (feature native-roots)",
+            )
+            .into());
+        }
+        roots.add_parsable_certificates(native.certs);
+    }
     #[cfg(not(feature = "native-roots"))]
-    let builder = builder.with_root_certificates(rustls::RootCertStore {
-        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-    });
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    for der in &config.extra_roots {
+        roots
+            .add(rustls::pki_types::CertificateDer::from(der.clone()))
+            .map_err(|e| ConfigError::new("root_certificate", format!("not usable as a trust anchor: {e}")))?;
+    }
+    let builder = builder.with_root_certificates(roots);
     match client_auth {
         None => Ok(builder.with_no_client_auth()),
         Some((cert, key)) => {
@@ -163,7 +176,7 @@ impl Transport {
         tcp.enforce_http(false);
         tcp.set_nodelay(true);
         tcp.set_connect_timeout(Some(config.connect_timeout));
-        let tls = tls_config(config.client_auth.as_ref())?;
+        let tls = tls_config(config)?;
         let route = match &config.proxy {
             None => Route::Direct(https(tls, config.versions, tcp)),
             Some((proxy, auth)) => {

@@ -197,3 +197,69 @@ fn a_v2_only_client_needs_no_v3_settings_and_says_so_for_v3_calls() {
         .to_string()
         .contains("32"));
 }
+
+#[test]
+fn security_refund_over_mutual_tls_and_its_refusals() {
+    let emulator = Emulator::builder().tls(true).start().unwrap();
+    assert!(emulator.base_uri().starts_with("https://127.0.0.1:"));
+    let client = emulator.client_builder().build().unwrap();
+    client
+        .chain("v2/pay/micropay")
+        .post(micropay(&emulator, "V2-TLS", 500, None))
+        .unwrap();
+    let refund = json!({"xml": {"appid": "wx2421b1c4370ec43b", "mch_id": emulator.identity().mchid,
+                                "out_trade_no": "V2-TLS", "out_refund_no": "R-TLS", "total_fee": 500, "refund_fee": 200}});
+    let answer = client
+        .v2()
+        .secapi()
+        .pay()
+        .refund()
+        .post(&refund)
+        .unwrap()
+        .xml()
+        .unwrap();
+    assert_eq!(
+        (answer["result_code"].as_str(), answer["refund_fee"].as_str()),
+        (Some("SUCCESS"), Some("200"))
+    );
+
+    let identity = emulator.identity();
+    let without_certificate = Builder::new()
+        .mchid(identity.mchid.clone())
+        .secret(identity.apiv2_key.as_str())
+        .add_root_certificate(identity.tls_ca.clone().unwrap())
+        .base_uri(emulator.base_uri())
+        .build()
+        .unwrap();
+    // Refused before sending: the endpoint needs the certificate.
+    let err = without_certificate
+        .chain("v2/secapi/pay/refund")
+        .post(&refund)
+        .unwrap_err();
+    assert!(err.is_config() && err.to_string().contains("merchant_tls"), "{err}");
+    // Forced through without it: the emulator refuses, as WeChat Pay does.
+    let mut forced = refund.clone();
+    forced["security"] = json!(false);
+    let err = without_certificate
+        .chain("v2/secapi/pay/refund")
+        .post(forced)
+        .unwrap_err();
+    assert!(err.api().unwrap().message().contains("证书"), "{err}");
+    // Ordinary calls over TLS need no client certificate.
+    assert!(without_certificate
+        .chain("v2/pay/micropay")
+        .post(micropay(&emulator, "V2-TLS2", 1, None))
+        .is_ok());
+    // A client that does not trust the emulator's CA cannot connect at all.
+    let untrusting = Builder::new()
+        .mchid(identity.mchid.clone())
+        .secret(identity.apiv2_key.as_str())
+        .base_uri(emulator.base_uri())
+        .build()
+        .unwrap();
+    let err = untrusting
+        .chain("v2/pay/micropay")
+        .post(micropay(&emulator, "V2-TLS3", 1, None))
+        .unwrap_err();
+    assert!(err.is_transport(), "{err}");
+}

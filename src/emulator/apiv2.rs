@@ -1,5 +1,6 @@
 //! APIv2 as the emulator speaks it: XML in, `sign` checked with the APIv2 key, signed XML out.
-//! Plain HTTP only: `security` endpoints (mutual TLS) are not emulated yet.
+//! `security` endpoints answer only connections that presented the merchant certificate (an
+//! emulator started with TLS).
 
 use http::StatusCode;
 use serde_json::{json, Map, Value};
@@ -42,15 +43,32 @@ fn signed(mut fields: Map<String, Value>, key: &str, sign_type: SignType, bad_si
 
 /// One APIv2 request at `wire` (the path without `v2/`), its parameters from the XML body or the
 /// query.
-pub(crate) fn route(
-    state: &State,
-    identity: &Identity,
-    method: &str,
-    wire: &str,
-    query: &str,
-    body: &[u8],
-    bad_sign: bool,
-) -> Reply {
+/// One APIv2 request as the emulator sees it.
+pub(crate) struct V2Request<'a> {
+    pub(crate) method: &'a str,
+    /// The path without `v2/`.
+    pub(crate) wire: &'a str,
+    pub(crate) query: &'a str,
+    pub(crate) body: &'a [u8],
+    /// The `bad-signature` fault: answer with a wrong `sign`.
+    pub(crate) bad_sign: bool,
+    /// The connection presented the merchant certificate.
+    pub(crate) client_certificate: bool,
+}
+
+pub(crate) fn route(state: &State, identity: &Identity, request: &V2Request<'_>) -> Reply {
+    let V2Request {
+        method,
+        wire,
+        query,
+        body,
+        bad_sign,
+        client_certificate,
+    } = *request;
+    let security = crate::catalog::find(method, &format!("v2/{wire}")).is_some_and(|e| e.v2_security);
+    if security && !client_certificate {
+        return fail("证书错误: 此接口需要商户API证书 (this endpoint needs the merchant certificate: mutual TLS)");
+    }
     let params = if method == "GET" {
         let pairs: Map<String, Value> = query
             .split('&')
@@ -180,6 +198,31 @@ pub(crate) fn route(
                 rows: None,
                 statement: false,
             }
+        }
+        ("POST", "secapi/pay/refund") => {
+            let orders = state.v2_orders.lock().unwrap_or_else(|e| e.into_inner());
+            let Some((transaction_id, total)) = orders.get(&field("out_trade_no")).cloned() else {
+                let mut fields = base("FAIL");
+                fields.insert("err_code".into(), "ORDERNOTEXIST".into());
+                fields.insert("err_code_des".into(), "订单不存在".into());
+                return signed(fields, key, sign_type, bad_sign);
+            };
+            let refund: u64 = field("refund_fee").parse().unwrap_or(0);
+            if refund == 0 || refund > total || field("out_refund_no").is_empty() {
+                return fail("退款参数错误 (out_refund_no and a refund_fee up to total_fee are required)");
+            }
+            let mut fields = base("SUCCESS");
+            for (k, v) in [
+                ("transaction_id", transaction_id),
+                ("out_trade_no", field("out_trade_no")),
+                ("out_refund_no", field("out_refund_no")),
+                ("refund_id", format!("5030{:024}", state.next())),
+                ("refund_fee", refund.to_string()),
+                ("total_fee", total.to_string()),
+            ] {
+                fields.insert(k.into(), Value::String(v));
+            }
+            signed(fields, key, sign_type, bad_sign)
         }
         ("GET", "papay/h5entrustweb") => {
             // A no-sign endpoint: the answer has no `sign`.

@@ -63,7 +63,23 @@ fn failed(what: &str) -> impl Fn(String) -> crate::Error + '_ {
     move |reason| ConfigError::new("emulator", format!("cannot {what}: {reason}")).into()
 }
 
-fn generate(subject: Option<(&str, &[u8])>) -> Result<KeyMaterial> {
+/// How a generated key's certificate is made.
+enum Issue<'a> {
+    /// No certificate (the WeChat Pay public key).
+    None,
+    /// Self-signed, as WeChat Pay's platform certificates look to a merchant (and the TLS CA).
+    SelfSigned { subject: &'a str, serial: &'a [u8] },
+    /// An end-entity certificate issued by the TLS CA (the merchant certificate, usable for
+    /// mutual TLS, and the TLS server certificate with its names).
+    ByCa {
+        subject: &'a str,
+        serial: &'a [u8],
+        ca: &'a (RsaPrivateKey, Name),
+        server_names: bool,
+    },
+}
+
+fn generate(issue: Issue<'_>) -> Result<(KeyMaterial, RsaPrivateKey)> {
     let key = RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048)
         .map_err(|e| failed("generate an RSA key")(e.to_string()))?;
     let pkcs8 = key
@@ -74,27 +90,55 @@ fn generate(subject: Option<(&str, &[u8])>) -> Result<KeyMaterial> {
         "PRIVATE KEY",
         pkcs8.as_bytes(),
     )));
-    let certificate = match subject {
-        None => None,
-        Some((subject, serial)) => Some(self_signed(&key, subject, serial)?),
+    let certificate = match issue {
+        Issue::None => None,
+        Issue::SelfSigned { subject, serial } => Some(certify(&key, subject, serial, None, false)?),
+        Issue::ByCa {
+            subject,
+            serial,
+            ca,
+            server_names,
+        } => Some(certify(&key, subject, serial, Some(ca), server_names)?),
     };
-    Ok(KeyMaterial {
-        private,
-        certificate,
-        pkcs8_pem,
-    })
+    Ok((
+        KeyMaterial {
+            private,
+            certificate,
+            pkcs8_pem,
+        },
+        key,
+    ))
 }
 
-fn self_signed(key: &RsaPrivateKey, subject: &str, serial: &[u8]) -> Result<Certificate> {
+fn certify(
+    key: &RsaPrivateKey,
+    subject: &str,
+    serial: &[u8],
+    ca: Option<&(RsaPrivateKey, Name)>,
+    server_names: bool,
+) -> Result<Certificate> {
+    use x509_cert::ext::pkix::name::GeneralName;
+    use x509_cert::ext::pkix::SubjectAltName;
     let fail = failed("build a certificate");
     let spki_der = key
         .to_public_key()
         .to_public_key_der()
         .map_err(|e| fail(e.to_string()))?;
     let spki = SubjectPublicKeyInfoOwned::from_der(spki_der.as_bytes()).map_err(|e| fail(e.to_string()))?;
-    let signer = rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new(key.clone());
-    let builder = CertificateBuilder::new(
-        Profile::Root,
+    let (signing_key, profile) = match ca {
+        None => (key.clone(), Profile::Root),
+        Some((ca_key, ca_name)) => (
+            ca_key.clone(),
+            Profile::Leaf {
+                issuer: ca_name.clone(),
+                enable_key_agreement: false,
+                enable_key_encipherment: true,
+            },
+        ),
+    };
+    let signer = rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new(signing_key);
+    let mut builder = CertificateBuilder::new(
+        profile,
         SerialNumber::new(serial).map_err(|e| fail(e.to_string()))?,
         Validity::from_now(Duration::from_secs(5 * 365 * 86_400)).map_err(|e| fail(e.to_string()))?,
         Name::from_str(subject).map_err(|e| fail(e.to_string()))?,
@@ -102,6 +146,13 @@ fn self_signed(key: &RsaPrivateKey, subject: &str, serial: &[u8]) -> Result<Cert
         &signer,
     )
     .map_err(|e| fail(e.to_string()))?;
+    if server_names {
+        let names = SubjectAltName(vec![
+            GeneralName::IpAddress(der::asn1::OctetString::new(vec![127, 0, 0, 1]).map_err(|e| fail(e.to_string()))?),
+            GeneralName::DnsName(der::asn1::Ia5String::new("localhost").map_err(|e| fail(e.to_string()))?),
+        ]);
+        builder.add_extension(&names).map_err(|e| fail(e.to_string()))?;
+    }
     let certificate = builder
         .build::<rsa::pkcs1v15::Signature>()
         .map_err(|e| fail(e.to_string()))?;
@@ -128,6 +179,11 @@ pub struct Identity {
     pub apiv3_key: Zeroizing<String>,
     /// The 32-character APIv2 key (`secret`).
     pub apiv2_key: Zeroizing<String>,
+    /// The CA that issued the merchant certificate and the TLS server certificate (generated
+    /// identities only): clients of a TLS emulator trust it.
+    pub tls_ca: Option<Certificate>,
+    /// The TLS server certificate and key (generated identities only).
+    pub(crate) tls_server: Option<KeyMaterial>,
 }
 
 static GENERATED: OnceLock<std::result::Result<Identity, String>> = OnceLock::new();
@@ -138,27 +194,51 @@ impl Identity {
         GENERATED
             .get_or_init(|| {
                 let build = || -> Result<Identity> {
-                    let mut serials = [0u8; 40];
+                    let mut serials = [0u8; 80];
                     crate::crypto::backend::fill_random(&mut serials)?;
                     // Positive serials of 20 bytes, as WeChat Pay's are.
-                    serials[0] &= 0x7f;
-                    serials[20] &= 0x7f;
+                    for start in [0, 20, 40, 60] {
+                        serials[start] &= 0x7f;
+                    }
                     let mut apiv3_key = [0u8; 16];
                     crate::crypto::backend::fill_random(&mut apiv3_key)?;
+                    let mut apiv2_key = [0u8; 16];
+                    crate::crypto::backend::fill_random(&mut apiv2_key)?;
+                    let ca_subject = "CN=wechatpay-sdk emulator TLS CA,O=wechatpay-sdk emulator,C=CN";
+                    let (ca, ca_key) = generate(Issue::SelfSigned {
+                        subject: ca_subject,
+                        serial: &serials[40..60],
+                    })?;
+                    let ca_name = (
+                        ca_key,
+                        Name::from_str(ca_subject).map_err(|e| failed("name the CA")(e.to_string()))?,
+                    );
+                    let (merchant, _) = generate(Issue::ByCa {
+                        subject: "CN=1900000109,OU=Emulated Merchant,O=wechatpay-sdk emulator,C=CN",
+                        serial: &serials[..20],
+                        ca: &ca_name,
+                        server_names: false,
+                    })?;
+                    let (server, _) = generate(Issue::ByCa {
+                        subject: "CN=localhost,O=wechatpay-sdk emulator,C=CN",
+                        serial: &serials[60..],
+                        ca: &ca_name,
+                        server_names: true,
+                    })?;
                     Ok(Identity {
                         mchid: "1900000109".into(),
-                        merchant: generate(Some((
-                            "CN=1900000109,OU=Emulated Merchant,O=wechatpay-sdk emulator,C=CN",
-                            &serials[..20],
-                        )))?,
-                        platform: generate(Some((
-                            "CN=Emulated WeChat Pay Platform,O=wechatpay-sdk emulator,C=CN",
-                            &serials[20..],
-                        )))?,
-                        wechatpay: generate(None)?,
+                        merchant,
+                        platform: generate(Issue::SelfSigned {
+                            subject: "CN=Emulated WeChat Pay Platform,O=wechatpay-sdk emulator,C=CN",
+                            serial: &serials[20..40],
+                        })?
+                        .0,
+                        wechatpay: generate(Issue::None)?.0,
                         pub_key_id: "PUB_KEY_ID_0119000010920260101000000000000001".into(),
                         apiv3_key: Zeroizing::new(crate::crypto::hex::lower(&apiv3_key)),
-                        apiv2_key: Zeroizing::new(crate::crypto::hex::lower(&serials[4..20])),
+                        apiv2_key: Zeroizing::new(crate::crypto::hex::lower(&apiv2_key)),
+                        tls_ca: ca.certificate().cloned(),
+                        tls_server: Some(server),
                     })
                 };
                 build().map_err(|e| e.to_string())
@@ -205,6 +285,8 @@ impl Identity {
                 &crate::crypto::backend::sha256(apiv3_key.as_bytes())[..16],
             )),
             apiv3_key: Zeroizing::new(apiv3_key),
+            tls_ca: None,
+            tls_server: None,
         })
     }
 

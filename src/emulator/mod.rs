@@ -46,6 +46,7 @@ mod notification;
 mod reply;
 mod routes;
 mod state;
+mod tls;
 
 use std::convert::Infallible;
 use std::fmt;
@@ -111,6 +112,7 @@ struct Shared {
 pub struct Emulator {
     shared: Arc<Shared>,
     addr: SocketAddr,
+    tls: bool,
     _stop: tokio::sync::oneshot::Sender<()>,
 }
 
@@ -130,6 +132,7 @@ pub struct EmulatorBuilder {
     identity: Option<Identity>,
     mode: Mode,
     port: u16,
+    tls: bool,
 }
 
 impl EmulatorBuilder {
@@ -148,6 +151,14 @@ impl EmulatorBuilder {
     /// The port on 127.0.0.1 (default 0: any free port).
     pub fn port(mut self, port: u16) -> Self {
         self.port = port;
+        self
+    }
+
+    /// Serves HTTPS instead of HTTP, with a server certificate from the identity's TLS CA, asking
+    /// clients for the merchant certificate (mutual TLS, which APIv2 `security` endpoints require).
+    /// [`Emulator::client_builder`] then trusts that CA and presents the merchant certificate.
+    pub fn tls(mut self, tls: bool) -> Self {
+        self.tls = tls;
         self
     }
 
@@ -179,6 +190,11 @@ impl EmulatorBuilder {
             .map_err(|e| ConfigError::new("emulator", e.to_string()))?;
         let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
         let serving = Arc::clone(&shared);
+        let acceptor = if self.tls {
+            Some(tls::acceptor(&shared.identity)?)
+        } else {
+            None
+        };
         runtime.spawn(async move {
             loop {
                 let stream = tokio::select! {
@@ -189,20 +205,34 @@ impl EmulatorBuilder {
                     _ = &mut stopped => return,
                 };
                 let shared = Arc::clone(&serving);
+                let acceptor = acceptor.clone();
                 tokio::spawn(async move {
-                    let service = service_fn(move |request| {
-                        let shared = Arc::clone(&shared);
-                        async move { Ok::<_, Infallible>(handle(&shared, request).await) }
-                    });
-                    let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
+                    let serve = |client_certificate: bool| {
+                        service_fn(move |request| {
+                            let shared = Arc::clone(&shared);
+                            async move { Ok::<_, Infallible>(handle(&shared, request, client_certificate).await) }
+                        })
+                    };
+                    let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+                    match acceptor {
+                        None => {
+                            let _ = builder.serve_connection(TokioIo::new(stream), serve(false)).await;
+                        }
+                        Some(acceptor) => {
+                            let Ok(stream) = acceptor.accept(stream).await else {
+                                return;
+                            };
+                            let presented = stream.get_ref().1.peer_certificates().is_some_and(|c| !c.is_empty());
+                            let _ = builder.serve_connection(TokioIo::new(stream), serve(presented)).await;
+                        }
+                    }
                 });
             }
         });
         Ok(Emulator {
             shared,
             addr,
+            tls: self.tls,
             _stop: stop,
         })
     }
@@ -221,7 +251,8 @@ impl Emulator {
 
     /// `http://127.0.0.1:PORT/`.
     pub fn base_uri(&self) -> String {
-        format!("http://{}/", self.addr)
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://{}/", self.addr)
     }
 
     /// The address served.
@@ -249,6 +280,12 @@ impl Emulator {
             .private_key(identity.merchant.private_key().clone())
             .secret(identity.apiv2_key.as_str())
             .base_uri(self.base_uri());
+        let builder = match (&identity.tls_ca, identity.merchant.certificate()) {
+            (Some(ca), Some(merchant)) if self.tls => builder
+                .add_root_certificate(ca.clone())
+                .merchant_tls(merchant.clone(), identity.merchant.private_key().clone()),
+            _ => builder,
+        };
         match self.shared.mode {
             Mode::PublicKey => builder.cert(identity.pub_key_id.clone(), identity.wechatpay.public_key().clone()),
             Mode::PlatformCertificate => {
@@ -384,7 +421,11 @@ impl Emulator {
 }
 
 /// One request: read, apply faults, verify the signature, route, sign the answer.
-async fn handle(shared: &Shared, request: http::Request<hyper::body::Incoming>) -> http::Response<reply::Body> {
+async fn handle(
+    shared: &Shared,
+    request: http::Request<hyper::body::Incoming>,
+    client_certificate: bool,
+) -> http::Response<reply::Body> {
     let (parts, body) = request.into_parts();
     let request_id = format!("EMU{}", Formatter::nonce(29).unwrap_or_default());
     let body = match Limited::new(body, MAX_REQUEST).collect().await {
@@ -444,11 +485,14 @@ async fn handle(shared: &Shared, request: http::Request<hyper::body::Incoming>) 
         let reply = apiv2::route(
             &shared.state,
             &shared.identity,
-            parts.method.as_str(),
-            wire,
-            parts.uri.query().unwrap_or(""),
-            &body,
-            faults.contains(&Fault::BadSignature),
+            &apiv2::V2Request {
+                method: parts.method.as_str(),
+                wire,
+                query: parts.uri.query().unwrap_or(""),
+                body: &body,
+                bad_sign: faults.contains(&Fault::BadSignature),
+                client_certificate,
+            },
         );
         return reply::render(&shared.identity, shared.mode, reply, &faults, &request_id);
     }

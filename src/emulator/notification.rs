@@ -62,6 +62,7 @@ impl SignedNotification {
                 proxy: None,
                 max_body: 1 << 20,
                 client_auth: None,
+                extra_roots: Vec::new(),
             })?;
             let mut request = http::Request::builder()
                 .method(Method::POST)
