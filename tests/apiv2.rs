@@ -263,3 +263,48 @@ fn security_refund_over_mutual_tls_and_its_refusals() {
         .unwrap_err();
     assert!(err.is_transport(), "{err}");
 }
+
+/// A proxy that records the CONNECT target and closes: shows where a request would go, and no
+/// traffic leaves the machine.
+fn connect_target_of(call: impl FnOnce(String)) -> String {
+    use std::io::{BufRead, BufReader};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let proxy = format!("http://{}", listener.local_addr().unwrap());
+    let recorder = std::thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        let mut line = String::new();
+        BufReader::new(stream).read_line(&mut line).unwrap();
+        line
+    });
+    call(proxy);
+    recorder.join().unwrap()
+}
+
+#[test]
+fn v2_endpoints_on_other_hosts_go_there_under_the_default_base_uri() {
+    let line = connect_target_of(|proxy| {
+        let client = Builder::new()
+            .mchid("1900000109")
+            .secret("0123456789abcdef0123456789abcdef")
+            .proxy(proxy)
+            .build()
+            .unwrap();
+        let err = client
+            .chain("v2/secsvc/realnameauth")
+            .post(json!({"xml": {"mch_id": "1900000109"}, "nonceless": true, "security": false}));
+        assert!(err.is_err());
+    });
+    assert!(line.starts_with("CONNECT fraud.mch.weixin.qq.com:443 "), "{line}");
+}
+
+#[test]
+fn nonceless_sends_no_nonce_str() {
+    let emulator = Emulator::start().unwrap();
+    let client = emulator.client_builder().build().unwrap();
+    let mut options = micropay(&emulator, "V2-NONCELESS", 1, None);
+    options["nonceless"] = json!(true);
+    client.chain("v2/pay/micropay").post(options).unwrap();
+    let sent = emulator.received().pop().unwrap();
+    let sent = v2::Transformer::to_array(std::str::from_utf8(&sent.body).unwrap()).unwrap();
+    assert!(sent.get("nonce_str").is_none() && sent.get("sign").is_some());
+}
