@@ -137,12 +137,7 @@ impl ClientInner {
         // Endpoints that live on another host (apihk, …/hk/) go there under the default base
         // URI; an explicit base URI (an emulator, a proxy) always wins.
         let overridden = options.base_override.as_deref().map(BaseUri::parse).transpose()?;
-        let routed = match entry {
-            Some(e) if self.default_base && !e.hosts.is_empty() && !e.hosts.contains(&crate::DEFAULT_BASE_URI) => {
-                Some(BaseUri::parse(e.hosts[0])?)
-            }
-            _ => None,
-        };
+        let routed = self.routed_host(entry).map(BaseUri::parse).transpose()?;
         let url = overridden
             .as_ref()
             .or(routed.as_ref())
@@ -201,13 +196,24 @@ impl ClientInner {
             .body(body)
             .map_err(|e| ConfigError::new("request", e.to_string()))?;
         *request.headers_mut() = headers;
-        request.extensions_mut().insert(Endpoint::new(method, template));
+        // The endpoint carries its catalog entry, so the verifier need not look it up again.
+        request
+            .extensions_mut()
+            .insert(Endpoint::new(method, template).with_entry(entry));
         if let Some(meta) = signed_body {
             request.extensions_mut().insert(SignedBody(meta));
         }
         // Zero means no timeout, however it was given (Guzzle's `timeout => 0`).
         let timeout = options.timeout.or(self.timeout).filter(|t| !t.is_zero());
         Ok((request, timeout))
+    }
+
+    /// The host an endpoint lives on when it is not the default one, if the client uses the
+    /// default base URI (an explicit base URI — an emulator, a proxy — always wins).
+    pub(crate) fn routed_host(&self, entry: Option<&'static crate::catalog::Entry>) -> Option<&'static str> {
+        let entry = entry.filter(|_| self.default_base)?;
+        let first = *entry.hosts.first()?;
+        (!entry.hosts.contains(&crate::DEFAULT_BASE_URI)).then_some(first)
     }
 
     /// The base URI as given (normalised with a trailing `/`).

@@ -19,6 +19,7 @@ pub type Request = http::Request<Bytes>;
 pub struct Endpoint {
     method: Method,
     template: String,
+    entry: Option<&'static crate::catalog::Entry>,
 }
 
 impl Endpoint {
@@ -27,7 +28,20 @@ impl Endpoint {
         Self {
             method,
             template: template.into(),
+            entry: None,
         }
+    }
+
+    /// The endpoint's catalog entry, as looked up when the request was prepared.
+    pub(crate) fn with_entry(mut self, entry: Option<&'static crate::catalog::Entry>) -> Self {
+        self.entry = entry;
+        self
+    }
+
+    /// The catalog entry: the one found when the request was prepared, else looked up now.
+    pub fn catalog_entry(&self) -> Option<&'static crate::catalog::Entry> {
+        self.entry
+            .or_else(|| crate::catalog::find(self.method.as_str(), &self.template))
     }
 
     /// The HTTP method.

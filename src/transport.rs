@@ -8,7 +8,6 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -113,11 +112,7 @@ pub(crate) struct Transport {
 
 fn tls_config(config: &TransportConfig) -> Result<rustls::ClientConfig> {
     let client_auth = config.client_auth.as_ref();
-    #[cfg(feature = "aws-lc-rs")]
-    let provider = rustls::crypto::aws_lc_rs::default_provider();
-    #[cfg(all(feature = "ring", not(feature = "aws-lc-rs")))]
-    let provider = rustls::crypto::ring::default_provider();
-    let builder = rustls::ClientConfig::builder_with_provider(Arc::new(provider))
+    let builder = rustls::ClientConfig::builder_with_provider(crate::crypto::backend::rustls_provider())
         .with_safe_default_protocol_versions()
         .map_err(|e| ConfigError::new("tls", e.to_string()))?;
     let mut roots = rustls::RootCertStore::empty();

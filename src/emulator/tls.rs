@@ -10,14 +10,6 @@ use rustls::server::WebPkiClientVerifier;
 use super::identity::Identity;
 use crate::error::{ConfigError, Result};
 
-fn provider() -> Arc<rustls::crypto::CryptoProvider> {
-    #[cfg(feature = "aws-lc-rs")]
-    let provider = rustls::crypto::aws_lc_rs::default_provider();
-    #[cfg(all(feature = "ring", not(feature = "aws-lc-rs")))]
-    let provider = rustls::crypto::ring::default_provider();
-    Arc::new(provider)
-}
-
 /// The acceptor for a generated identity.
 pub(crate) fn acceptor(identity: &Identity) -> Result<tokio_rustls::TlsAcceptor> {
     let failed = |e: &dyn std::fmt::Display| ConfigError::new("emulator", format!("cannot set up TLS: {e}"));
@@ -29,7 +21,7 @@ pub(crate) fn acceptor(identity: &Identity) -> Result<tokio_rustls::TlsAcceptor>
     roots
         .add(CertificateDer::from(ca.der().to_vec()))
         .map_err(|e| failed(&e))?;
-    let provider = provider();
+    let provider = crate::crypto::backend::rustls_provider();
     let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), Arc::clone(&provider))
         .allow_unauthenticated()
         .build()

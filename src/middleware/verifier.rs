@@ -49,7 +49,7 @@ enum Signing {
 /// How the catalog says an endpoint's answers are signed (column `response`); endpoints outside
 /// the catalog are expected to be signed over their body.
 fn signing_of(endpoint: &Endpoint) -> Signing {
-    match crate::catalog::find(endpoint.method().as_str(), endpoint.template()).map(|e| e.response) {
+    match endpoint.catalog_entry().map(|e| e.response) {
         Some(ResponseKind::Download) => Signing::Unsigned,
         Some(ResponseKind::StatementSha1) => Signing::StatementSha1,
         _ => Signing::Body,

@@ -79,12 +79,7 @@ pub(crate) async fn send(
     params.insert("sign".into(), Value::String(sign));
 
     let path = crate::template::expand(&wire, &options.variables)?;
-    let base = match entry {
-        Some(e) if inner.default_base && !e.hosts.is_empty() && !e.hosts.contains(&crate::DEFAULT_BASE_URI) => {
-            e.hosts[0].to_owned()
-        }
-        _ => inner.base_uri(),
-    };
+    let base = inner.routed_host(entry).map_or_else(|| inner.base_uri(), str::to_owned);
     let (url, body) = if method == Method::GET {
         let query = crate::query::build(&Value::Object(params))?;
         (format!("{base}{path}?{query}"), Bytes::new())

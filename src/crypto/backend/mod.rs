@@ -24,6 +24,15 @@ mod oaep;
 mod oaep;
 pub(crate) use oaep::{OaepDecryptor, OaepEncryptor};
 
+/// The rustls provider of the same backend, for the client's TLS and the emulator's.
+pub(crate) fn rustls_provider() -> std::sync::Arc<rustls::crypto::CryptoProvider> {
+    #[cfg(feature = "aws-lc-rs")]
+    let provider = rustls::crypto::aws_lc_rs::default_provider();
+    #[cfg(all(feature = "ring", not(feature = "aws-lc-rs")))]
+    let provider = rustls::crypto::ring::default_provider();
+    std::sync::Arc::new(provider)
+}
+
 /// The name of the crypto backend this build uses: `"ring"` or `"aws-lc-rs"`.
 ///
 /// ```
