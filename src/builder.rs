@@ -367,7 +367,7 @@ impl Builder {
             HeaderValue::from_str(&agent).map_err(|_| ConfigError::new("user-agent", "invalid"))?,
         );
         for (name, value) in &self.headers {
-            let (name, value) = crate::client::header_pair(name, value)?;
+            let (name, value) = crate::client::caller_header(name, value)?;
             headers.insert(name, value);
         }
         Ok(headers)
@@ -375,11 +375,8 @@ impl Builder {
 
     fn proxy_uri(&self) -> Result<Option<(Uri, Option<HeaderValue>)>> {
         let Some(text) = &self.proxy else { return Ok(None) };
-        // Never put the password in an error message.
-        let shown = match (text.find("://"), text.rfind('@')) {
-            (Some(scheme), Some(at)) if at > scheme => format!("{}://…@{}", &text[..scheme], &text[at + 1..]),
-            _ => text.clone(),
-        };
+        // Never put the password in an error message, whatever shape the text has.
+        let shown = crate::redact::userinfo(text);
         let bad = |reason: &str| ConfigError::new("proxy", format!("{shown:?} {reason}"));
         let uri: Uri = text.parse().map_err(|_| bad("is not a URI"))?;
         match uri.scheme_str() {

@@ -35,8 +35,12 @@ pub(crate) struct BaseUri {
 
 impl BaseUri {
     pub(crate) fn parse(text: &str) -> Result<Self> {
-        let bad = |reason: &str| ConfigError::new("base_uri", format!("{text:?} {reason}"));
+        let shown = crate::redact::userinfo(text);
+        let bad = |reason: &str| ConfigError::new("base_uri", format!("{shown:?} {reason}"));
         let uri: Uri = text.parse().map_err(|_| bad("is not a URI"))?;
+        if uri.authority().is_some_and(|a| a.as_str().contains('@')) {
+            return Err(bad("must not carry credentials (user:password@)").into());
+        }
         let scheme = match uri.scheme_str() {
             Some(s @ ("http" | "https")) => s,
             _ => return Err(bad("must start with https:// (or http:// for a local emulator)").into()),
@@ -77,6 +81,37 @@ pub(crate) fn header_pair(name: &str, value: &str) -> Result<(HeaderName, Header
         .map_err(|_| ConfigError::new(format!("headers.{name}"), "is not a valid header name"))?;
     let header_value = HeaderValue::from_str(value)
         .map_err(|_| ConfigError::new(format!("headers.{name}"), "is not a valid header value"))?;
+    Ok((header_name, header_value))
+}
+
+/// Headers the transport and the signer own: framing and routing (a caller's value would make the
+/// bytes on the wire differ from the bytes signed, or smuggle a second request) and
+/// `Authorization` (the signer's; to send your own, replace the signer with `Builder::signer`).
+const RESERVED_HEADERS: &[&str] = &[
+    "content-length",
+    "transfer-encoding",
+    "host",
+    "connection",
+    "keep-alive",
+    "upgrade",
+    "te",
+    "trailer",
+    "proxy-connection",
+    "authorization",
+];
+
+/// A header from the `headers` option or `Builder::default_header`: parsed, naming it in the
+/// error, and refused if the transport or the signer owns it.
+pub(crate) fn caller_header(name: &str, value: &str) -> Result<(HeaderName, HeaderValue)> {
+    let (header_name, header_value) = header_pair(name, value)?;
+    if RESERVED_HEADERS.contains(&header_name.as_str()) {
+        let reason = if header_name == http::header::AUTHORIZATION {
+            "is set by the signer on every request; to send your own, replace the signer (Builder::signer)"
+        } else {
+            "is set by the transport from the body and the URL; it cannot be given as an option"
+        };
+        return Err(ConfigError::new(format!("headers.{name}"), reason).into());
+    }
     Ok((header_name, header_value))
 }
 
@@ -184,7 +219,7 @@ impl ClientInner {
             headers.insert(CONTENT_TYPE, HeaderValue::from_static(JSON));
         }
         for (name, value) in &options.headers {
-            let (name, value) = header_pair(name, value)?;
+            let (name, value) = caller_header(name, value)?;
             headers.insert(name, value);
         }
         if entry.is_some_and(|e| e.wechatpay_serial) && !headers.contains_key(WECHATPAY_SERIAL) {

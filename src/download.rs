@@ -52,34 +52,75 @@ pub struct Downloaded {
     pub digest: String,
 }
 
-/// Path and query of a download URL, as a template the client can send (its own base URI and
-/// host routing apply, so an emulator's or a test server's base URI is honoured).
-/// Splits a download URL into its origin plus prefix (`https://api.mch.weixin.qq.com/hk/`) and
-/// the `v3/…` part.
+/// The hosts a signed download may go to under the default base URI: WeChat Pay's API hosts
+/// (mainland, backup, Hong Kong). Anything else would receive a merchant-signed request.
+const DOWNLOAD_HOSTS: &[&str] = &[
+    "api.mch.weixin.qq.com",
+    "api2.mch.weixin.qq.com",
+    "apihk.mch.weixin.qq.com",
+];
+
+/// A download URL, checked and split into its origin plus prefix
+/// (`https://api.mch.weixin.qq.com/hk/`) and the `v3/…` part the client sends as a template.
+///
+/// The URL is parsed before anything is decided from it: a check on the raw text can be fooled by
+/// a fragment or userinfo that the URI parser later drops (`https://127.0.0.1#.weixin.qq.com/…`).
 fn split_url(url: &str) -> Result<(String, String)> {
-    let bad = || ConfigError::new("download_url", format!("{url:?} is not a WeChat Pay v3 download URL"));
-    let (scheme, rest) = url.split_once("://").ok_or_else(bad)?;
-    let at = rest.find("/v3/").ok_or_else(bad)?;
+    let refuse = |reason: &str| {
+        ConfigError::new(
+            "download_url",
+            format!(
+                "{:?} {reason}",
+                crate::signed_headers::excerpt(&crate::redact::userinfo(url))
+            ),
+        )
+    };
+    if url.contains('#') || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(refuse("has a fragment, white space or control characters").into());
+    }
+    let uri: http::Uri = url.parse().map_err(|_| refuse("is not a URL"))?;
+    let scheme = uri.scheme_str().ok_or_else(|| refuse("is not an absolute URL"))?;
+    let authority = uri.authority().ok_or_else(|| refuse("has no host"))?;
+    if authority.as_str().contains('@') {
+        return Err(refuse("carries credentials (user@host); refusing it").into());
+    }
+    let path = uri.path();
+    let at = path
+        .find("/v3/")
+        .ok_or_else(|| refuse("is not a WeChat Pay v3 download URL"))?;
     // The token is already encoded; `{`/`}` would read as template expressions.
-    let target = rest[at + 1..].replace('{', "%7B").replace('}', "%7D");
-    Ok((format!("{scheme}://{}/", &rest[..at]), target))
+    let mut target = path[at + 1..].replace('{', "%7B").replace('}', "%7D");
+    if let Some(query) = uri.query() {
+        target.push('?');
+        target.push_str(&query.replace('{', "%7B").replace('}', "%7D"));
+    }
+    Ok((format!("{scheme}://{authority}{}/", &path[..at]), target))
 }
 
 /// Under the default base URI a download goes where its URL says (apihk, `…/hk/`), provided that
-/// is a WeChat Pay host over HTTPS; under an explicit base URI (an emulator, a proxy) it goes there.
+/// is a WeChat Pay API host over HTTPS on the default port; under an explicit base URI (an
+/// emulator, a proxy) it goes there.
 fn route(inner: &ClientInner, url: &str) -> Result<(String, Options)> {
     let (origin, target) = split_url(url)?;
     if !inner.default_base {
         return Ok((target, Options::new()));
     }
-    let host = origin
-        .strip_prefix("https://")
-        .and_then(|rest| rest.split('/').next())
-        .unwrap_or_default();
-    if !(host.ends_with(".weixin.qq.com") || host.ends_with(".wechatpay.cn")) {
+    let uri: http::Uri = origin
+        .parse()
+        .map_err(|_| ConfigError::new("download_url", "is not a URL"))?;
+    let trusted = uri.scheme_str() == Some("https")
+        && uri.port_u16().is_none_or(|port| port == 443)
+        && uri
+            .host()
+            .is_some_and(|host| DOWNLOAD_HOSTS.contains(&host.to_ascii_lowercase().as_str()));
+    if !trusted {
         return Err(ConfigError::new(
             "download_url",
-            format!("{url:?} is not on a WeChat Pay host over HTTPS; refusing to send a signed request there"),
+            format!(
+                "{:?} is not on a WeChat Pay API host ({}) over HTTPS; refusing to send a signed request there",
+                crate::signed_headers::excerpt(url),
+                DOWNLOAD_HOSTS.join(", ")
+            ),
         )
         .into());
     }
@@ -282,5 +323,13 @@ mod tests {
         assert_eq!(origin, "https://apihk.mch.weixin.qq.com/");
         assert!(split_url("https://example.com/file").is_err());
         assert!(split_url("v3/billdownload/file").is_err());
+        for hostile in [
+            "https://127.0.0.1:9#.weixin.qq.com/v3/billdownload/file?token=x",
+            "https://api.mch.weixin.qq.com@127.0.0.1/v3/billdownload/file?token=x",
+            "https://api.mch.weixin.qq.com/v3/billdownload/file?token=x#y",
+            "https://api.mch.weixin.qq.com /v3/billdownload/file",
+        ] {
+            assert!(split_url(hostile).is_err(), "{hostile}");
+        }
     }
 }

@@ -168,6 +168,11 @@ pub enum KeyError {
         #[source]
         source: std::io::Error,
     },
+    /// Key or certificate text was given where a file path was expected (e.g. PEM text passed
+    /// to `PemUtil::load_private_key`, or after `file://`). The text is not repeated: it may be
+    /// a private key.
+    #[error("key or certificate text was given where a file path was expected: pass the text itself to Rsa::from_private / Rsa::from_public / PemUtil::load_*_from_string, or give a path")]
+    KeyTextAsPath,
     /// The input is none of the accepted forms.
     #[error("unrecognized {expected} input: expected {accepted}")]
     UnrecognizedInput {
@@ -371,11 +376,15 @@ pub enum VerifyCheck {
     /// A `Wechatpay-*` header's value is not visible ASCII text.
     #[error("header {0} is not visible ASCII text")]
     InvalidHeader(&'static str),
+    /// A `Wechatpay-*` header appears more than once; no value is picked.
+    #[error("header {0} appears more than once")]
+    DuplicateHeader(&'static str),
     /// WeChat Pay's signature-probe traffic: its signature is meant not to verify. Reported only
     /// for messages whose timestamp and serial passed.
     #[error("signature-probe message (Wechatpay-Signature starts with WECHATPAY/SIGNTEST/)")]
     SignatureProbe,
-    /// `Wechatpay-Timestamp` is not a whole number of seconds (the value, cut to 64 characters).
+    /// `Wechatpay-Timestamp` is not a whole number of seconds written in digits only (the value,
+    /// cut to 64 characters, control characters escaped).
     #[error("Wechatpay-Timestamp `{0}` is not a Unix timestamp")]
     InvalidTimestamp(String),
     /// `Wechatpay-Timestamp` is too far from the local clock.
@@ -549,8 +558,16 @@ impl TransportError {
 
 /// A non-2xx answer from WeChat Pay: `{"code": …, "message": …, "detail": …}` plus the
 /// `Request-ID` to quote to WeChat Pay support.
+///
+/// Its `Display` escapes control characters in the server's text (`\u{1b}`), so a hostile or
+/// broken server cannot forge log lines or drive a terminal; the accessors return the raw values.
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("WeChat Pay answered {status} {code}: {message} (Request-ID {request_id})", request_id = self.request_id().unwrap_or("none"))]
+#[error(
+    "WeChat Pay answered {status} {code}: {message} (Request-ID {request_id})",
+    code = crate::redact::control_chars(&self.code),
+    message = crate::redact::control_chars(&self.message),
+    request_id = crate::redact::control_chars(self.request_id().unwrap_or("none"))
+)]
 pub struct ApiError {
     status: http::StatusCode,
     code: String,

@@ -69,6 +69,21 @@ fn mime_of(filename: &str) -> &'static str {
     }
 }
 
+/// A name as a quoted `Content-Disposition` parameter: CR, LF and `"` percent-encoded as HTML
+/// forms do, so a file or part name can never end the header line and inject part headers.
+fn disposition_value(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for c in name.chars() {
+        match c {
+            '\r' => out.push_str("%0D"),
+            '\n' => out.push_str("%0A"),
+            '"' => out.push_str("%22"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 impl MediaUtil {
     /// Reads a file.
     pub fn from_path(path: impl AsRef<Path>) -> Result<Self> {
@@ -82,7 +97,17 @@ impl MediaUtil {
         Ok(Self::from_bytes(filename, bytes))
     }
 
-    /// Uploads `bytes` under `filename`.
+    /// Uploads `bytes` under `filename`. In the part headers CR, LF and `"` of the name are
+    /// percent-encoded (`%0D`, `%0A`, `%22`), as browsers do; `meta` keeps the name as given.
+    ///
+    /// ```
+    /// use wechatpay::MediaUtil;
+    ///
+    /// let media = MediaUtil::from_bytes("x.png\r\nContent-Type: text/html", b"png".to_vec());
+    /// let body = String::from_utf8_lossy(&media.body()).into_owned();
+    /// assert!(body.contains("filename=\"x.png%0D%0AContent-Type: text/html\""));
+    /// assert!(!body.contains("\r\nContent-Type: text/html"));
+    /// ```
     pub fn from_bytes(filename: impl Into<String>, bytes: impl Into<Bytes>) -> Self {
         let (filename, file) = (filename.into(), bytes.into());
         let meta = json!({"filename": filename, "sha256": hex::lower(&backend::sha256(&file))});
@@ -203,8 +228,8 @@ impl MediaUtil {
         );
         let mut file_part = format!(
             "--{boundary}\r\nContent-Disposition: form-data; name=\"{}\"; filename=\"{}\"\r\nContent-Type: {}\r\n\r\n",
-            file_part.replace('"', "%22"),
-            self.filename.replace('"', "%22"),
+            disposition_value(file_part),
+            disposition_value(&self.filename),
             mime_of(&self.filename)
         )
         .into_bytes();
@@ -222,7 +247,7 @@ impl MediaUtil {
             body.extend_from_slice(
                 format!(
                     "--{boundary}\r\nContent-Disposition: form-data; name=\"{}\"\r\n\r\n{value}\r\n",
-                    name.replace('"', "%22")
+                    disposition_value(name)
                 )
                 .as_bytes(),
             );

@@ -20,7 +20,7 @@ use crate::template::json_type;
 /// | `body` | a raw string body, sent and signed as is |
 /// | `query` | an object (RFC 3986 encoded, in its key order) or a pre-encoded string |
 /// | `headers` | extra headers, e.g. `Wechatpay-Serial` |
-/// | `timeout` | seconds for this request, fractions allowed (`0.5`); `0` means none |
+/// | `timeout` | seconds for this request, fractions allowed (`0.5`, at least 1 ms); `0` means none |
 /// | `xml` | APIv2: the parameters of a POST, sent as XML with `nonce_str` and `sign` |
 /// | `security` | APIv2: present the merchant certificate (mutual TLS) |
 /// | `nonceless` | APIv2: do not add `nonce_str` |
@@ -43,7 +43,7 @@ use crate::template::json_type;
 /// let bad: Options = json!({"headers": ["not", "an", "object"]}).into();
 /// assert!(bad.validate().unwrap_err().to_string().contains("headers"));
 /// ```
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Options {
     pub(crate) json: Option<Value>,
     pub(crate) body: Option<Bytes>,
@@ -151,12 +151,62 @@ impl Options {
     }
 }
 
+/// The shortest timeout a fraction of a second becomes: a tiny positive value must not round to
+/// zero, which means "no timeout" and would let a silent server hang the call forever.
+const MIN_TIMEOUT: Duration = Duration::from_millis(1);
+
 fn seconds_to_duration(key: &str, value: &Value) -> Result<Duration, ConfigError> {
-    value
+    let seconds = value
         .as_f64()
         .filter(|s| s.is_finite() && *s >= 0.0 && *s < 1e9)
-        .map(Duration::from_secs_f64)
-        .ok_or_else(|| ConfigError::new(key, format!("must be a non-negative number of seconds, got {value}")))
+        .ok_or_else(|| ConfigError::new(key, format!("must be a non-negative number of seconds, got {value}")))?;
+    Ok(if seconds == 0.0 {
+        Duration::ZERO
+    } else {
+        Duration::from_secs_f64(seconds).max(MIN_TIMEOUT)
+    })
+}
+
+/// Header names whose values `Debug` never shows.
+fn is_sensitive_header(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    matches!(name.as_str(), "authorization" | "proxy-authorization" | "cookie")
+        || ["secret", "token", "password", "key"]
+            .iter()
+            .any(|word| name.contains(word))
+}
+
+/// The `headers` option for `Debug`: names, and values unless sensitive.
+struct ShownHeaders<'a>(&'a [(String, String)]);
+
+impl std::fmt::Debug for ShownHeaders<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut list = f.debug_list();
+        for (name, value) in self.0 {
+            let shown = if is_sensitive_header(name) { "<redacted>" } else { value };
+            list.entry(&(name, shown));
+        }
+        list.finish()
+    }
+}
+
+/// Like a derived `Debug`, but the values of sensitive headers (`Authorization`, …) are redacted.
+impl std::fmt::Debug for Options {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Options")
+            .field("json", &self.json)
+            .field("body", &self.body)
+            .field("query", &self.query)
+            .field("headers", &ShownHeaders(&self.headers))
+            .field("variables", &self.variables)
+            .field("timeout", &self.timeout)
+            .field("xml", &self.xml)
+            .field("security", &self.security)
+            .field("nonceless", &self.nonceless)
+            .field("media", &self.media)
+            .field("invalid", &self.invalid)
+            .finish_non_exhaustive()
+    }
 }
 
 fn string_like(key: &str, value: &Value) -> Result<String, ConfigError> {

@@ -10,7 +10,9 @@ use crate::template::{encode, json_type};
 /// A raw string is taken as an already-encoded query.
 pub(crate) fn build(query: &Value) -> Result<String, ConfigError> {
     match query {
-        Value::String(raw) => Ok(raw.trim_start_matches('?').to_owned()),
+        // Taken as already encoded, except `#`: sent raw it would end the query (and the signed
+        // text would no longer be what arrives).
+        Value::String(raw) => Ok(raw.trim_start_matches('?').replace('#', "%23")),
         Value::Object(map) => {
             let mut out = String::new();
             for (key, value) in map {
@@ -55,6 +57,7 @@ mod tests {
             "mchid=1230000109&note=a%20b%26c%3Dd%2F%E4%B8%AD&n=5&t=1&f=0"
         );
         assert_eq!(build(&json!("?a=1")).unwrap(), "a=1");
+        assert_eq!(build(&json!("a=1#frag")).unwrap(), "a=1%23frag");
         assert!(build(&json!({"a": [1]})).unwrap_err().to_string().contains("query.a"));
         assert!(build(&json!(3)).is_err());
     }

@@ -44,6 +44,12 @@ pub trait Headers {
     fn has_header(&self, name: &str) -> bool {
         self.header(name).is_some()
     }
+
+    /// How many times header `name` is present. Signature checks refuse a repeated
+    /// `Wechatpay-*` header rather than pick one of its values.
+    fn header_count(&self, name: &str) -> usize {
+        usize::from(self.has_header(name))
+    }
 }
 
 impl Headers for http::HeaderMap {
@@ -54,6 +60,10 @@ impl Headers for http::HeaderMap {
     fn has_header(&self, name: &str) -> bool {
         self.contains_key(name)
     }
+
+    fn header_count(&self, name: &str) -> usize {
+        self.get_all(name).iter().count()
+    }
 }
 
 impl<K: AsRef<str>, V: AsRef<str>> Headers for [(K, V)] {
@@ -62,17 +72,31 @@ impl<K: AsRef<str>, V: AsRef<str>> Headers for [(K, V)] {
             .find(|(k, _)| k.as_ref().eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_ref())
     }
+
+    fn header_count(&self, name: &str) -> usize {
+        self.iter()
+            .filter(|(k, _)| k.as_ref().eq_ignore_ascii_case(name))
+            .count()
+    }
 }
 
 impl<K: AsRef<str>, V: AsRef<str>, const N: usize> Headers for [(K, V); N] {
     fn header(&self, name: &str) -> Option<&str> {
         self.as_slice().header(name)
     }
+
+    fn header_count(&self, name: &str) -> usize {
+        self.as_slice().header_count(name)
+    }
 }
 
 impl<K: AsRef<str>, V: AsRef<str>> Headers for Vec<(K, V)> {
     fn header(&self, name: &str) -> Option<&str> {
         self.as_slice().header(name)
+    }
+
+    fn header_count(&self, name: &str) -> usize {
+        self.as_slice().header_count(name)
     }
 }
 
@@ -84,14 +108,18 @@ impl<H: Headers + ?Sized> Headers for &H {
     fn has_header(&self, name: &str) -> bool {
         (**self).has_header(name)
     }
+
+    fn header_count(&self, name: &str) -> usize {
+        (**self).header_count(name)
+    }
 }
 
-/// At most 64 characters of a header value for an error message: the value is the sender's,
-/// who may be an attacker filling logs.
+/// At most 64 characters of an outside value for an error message, control characters escaped:
+/// the value is the sender's, who may be an attacker filling logs or forging lines.
 pub(crate) fn excerpt(value: &str) -> String {
     match value.char_indices().nth(64) {
-        Some((cut, _)) => format!("{}…", &value[..cut]),
-        None => value.to_owned(),
+        Some((cut, _)) => format!("{}…", crate::redact::control_chars(&value[..cut])),
+        None => crate::redact::control_chars(value).to_string(),
     }
 }
 
@@ -104,9 +132,12 @@ pub(crate) struct SignedHeaders<'a> {
 }
 
 impl<'a> SignedHeaders<'a> {
-    /// Collects the headers; the first one missing (or empty) is the error.
+    /// Collects the headers; the first one missing, empty or repeated is the error. A repeated
+    /// header is refused rather than one of its values picked: WeChat Pay sends each once, and a
+    /// proxy or attacker that adds a second must not choose what is checked.
     pub(crate) fn read<H: Headers + ?Sized>(headers: &'a H) -> Result<Self, VerifyCheck> {
         let get = |name: &'static str| match headers.header(name).map(str::trim) {
+            _ if headers.header_count(name) > 1 => Err(VerifyCheck::DuplicateHeader(name)),
             Some(value) if !value.is_empty() => Ok(value),
             None if headers.has_header(name) => Err(VerifyCheck::InvalidHeader(name)),
             _ => Err(VerifyCheck::MissingHeader(name)),
@@ -124,10 +155,12 @@ impl<'a> SignedHeaders<'a> {
     /// The probe is recognised only after the timestamp and serial passed, so a forged message
     /// cannot pass itself off as WeChat Pay's harmless probe to avoid alerts.
     pub(crate) fn verify(&self, body: &[u8], keys: &KeyRing, now: i64) -> Result<(), VerifyCheck> {
-        let timestamp: i64 = self
-            .timestamp
-            .parse()
-            .map_err(|_| VerifyCheck::InvalidTimestamp(excerpt(self.timestamp)))?;
+        // Digits only: Rust's integer parsing would also take `+1796283095`, which WeChat Pay
+        // never sends and which signs differently from the number it reads as.
+        let timestamp: i64 = Some(self.timestamp)
+            .filter(|t| t.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|t| t.parse().ok())
+            .ok_or_else(|| VerifyCheck::InvalidTimestamp(excerpt(self.timestamp)))?;
         let skew = timestamp.abs_diff(now);
         if skew > MAX_CLOCK_SKEW {
             return Err(VerifyCheck::TimestampSkew {
@@ -144,7 +177,7 @@ impl<'a> SignedHeaders<'a> {
             return Err(VerifyCheck::SignatureProbe);
         }
         let bad = || VerifyCheck::BadSignature {
-            serial: self.serial.to_owned(),
+            serial: excerpt(self.serial),
         };
         let signature = STANDARD.decode(self.signature).map_err(|_| bad())?;
         let message = Formatter::response_bytes(self.timestamp, self.nonce, body);

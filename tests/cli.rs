@@ -411,3 +411,105 @@ fn apiv2_calls_take_xml_parameters() {
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("NOTENOUGH"), "{err}");
 }
+
+fn fixture(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(rel)
+}
+
+/// The lines of a PEM body: none may ever be printed.
+fn assert_no_key_lines(output: &str, pem: &str) {
+    for line in pem.lines().filter(|l| !l.starts_with("-----") && l.len() > 16) {
+        assert!(!output.contains(line), "the key was printed:\n{output}");
+    }
+}
+
+#[test]
+fn a_private_key_pasted_on_the_command_line_is_never_echoed() {
+    let pem = std::fs::read_to_string(fixture("keys/merchant_pkcs8.pem")).unwrap();
+    // Taken as the value of --private-key although it starts with `-`.
+    let output = wechatpay()
+        .args(["get", "v3/certificates", "--private-key", &pem])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(3), "{err}");
+    assert!(err.contains("mchid"), "{err}");
+    assert_no_key_lines(&err, &pem);
+    // Pasted where no flag takes it: a usage error (2) that does not quote it.
+    for args in [
+        vec!["get", "v3/certificates", "--bogus", pem.as_str()],
+        vec![pem.as_str()],
+        vec!["get", "v3/certificates", "--apiv3-key", "k", "extra", pem.as_str()],
+    ] {
+        let output = wechatpay().args(&args).output().unwrap();
+        let err = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{err}");
+        assert_no_key_lines(&err, &pem);
+    }
+    // Given after `file://` by mistake: refused without being quoted.
+    let output = wechatpay()
+        .args(["get", "v3/certificates", "--mchid", "1900000109", "--serial", "S"])
+        .arg("--private-key")
+        .arg(format!("file://{pem}"))
+        .arg("--cert")
+        .arg(format!(
+            "PUB_KEY_ID_0114232134912410000000000000=file://{}",
+            fixture("keys/pubkey.pem").display()
+        ))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(3), "{err}");
+    assert!(err.contains("where a file path was expected"), "{err}");
+    assert_no_key_lines(&err, &pem);
+}
+
+/// Answers every connection once with `status` and `body`, then closes it.
+fn answer_once(status: &str, body: &'static str) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let status = status.to_owned();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(4) {
+            let Ok(mut stream) = stream else { continue };
+            let mut head = [0u8; 65536];
+            let _ = stream.read(&mut head);
+            let reply = format!(
+                "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = stream.write_all(reply.as_bytes());
+        }
+    });
+    format!("http://{addr}/")
+}
+
+#[test]
+fn server_text_cannot_drive_the_terminal() {
+    let base = answer_once(
+        "400 Bad Request",
+        "{\"code\":\"PARAM\\u001b[2J\",\"message\":\"x\\r\\nerror (api): forged\\u0007\",\"detail\":{\"v\":\"\\u009b31m\"}}",
+    );
+    let output = wechatpay()
+        .args(["get", "v3/certificates", "--mchid", "1900000109", "--serial", "S"])
+        .arg("--private-key")
+        .arg(format!("file://{}", fixture("keys/merchant_pkcs8.pem").display()))
+        .arg("--cert")
+        .arg(format!(
+            "PUB_KEY_ID_0114232134912410000000000000=file://{}",
+            fixture("keys/pubkey.pem").display()
+        ))
+        .args(["--base-uri", &base])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{err}");
+    assert!(
+        !err.chars().any(|c| c.is_control() && c != '\n'),
+        "a control character reached the terminal: {err:?}"
+    );
+    assert!(err.contains("PARAM\\u{1b}[2J"), "{err}");
+    // One `error (…):` line only: the forged one is escaped into the message line.
+    assert_eq!(err.lines().filter(|l| l.starts_with("error (")).count(), 1, "{err}");
+}

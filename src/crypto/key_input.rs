@@ -30,6 +30,10 @@ fn file_path(uri: &str) -> PathBuf {
 
 /// Reads a key or certificate file; the bytes are zeroized on drop.
 pub(crate) fn read_file(path: &Path) -> Result<Zeroizing<Vec<u8>>, KeyError> {
+    // A "path" that is really a key would be quoted by the I/O error: refuse it unread.
+    if crate::redact::is_key_material(&path.to_string_lossy()) {
+        return Err(KeyError::KeyTextAsPath);
+    }
     std::fs::read(path)
         .map(Zeroizing::new)
         .map_err(|source| KeyError::File {
@@ -76,6 +80,11 @@ fn private_from_bytes(bytes: &[u8], passphrase: Option<&[u8]>) -> Result<RsaPriv
     }
 }
 
+/// A PEM label as an error may show it: cut to 64 characters, control characters escaped.
+fn shown_label(label: &str) -> String {
+    crate::signed_headers::excerpt(label)
+}
+
 fn is_private_label(label: &str) -> bool {
     label.ends_with("PRIVATE KEY")
 }
@@ -99,7 +108,7 @@ fn private_from_pem(blocks: &[PemBlock], passphrase: Option<&[u8]>) -> Result<Rs
         "CERTIFICATE" | "TRUSTED CERTIFICATE" | "X509 CERTIFICATE" => Err(KeyError::CertificateGiven),
         "PUBLIC KEY" | "RSA PUBLIC KEY" => Err(KeyError::PublicKeyGiven),
         label => Err(KeyError::UnsupportedPemLabel {
-            label: label.to_owned(),
+            label: shown_label(label),
             expected: "private key",
         }),
     }
@@ -153,7 +162,7 @@ fn public_from_pem(blocks: &[PemBlock]) -> Result<RsaPublicDer, KeyError> {
         "CERTIFICATE" | "X509 CERTIFICATE" => rsa_der::public_from_certificate(&certificate_from_der(&block.der)?),
         label if is_private_label(label) => Err(KeyError::PrivateKeyGiven),
         label => Err(KeyError::UnsupportedPemLabel {
-            label: label.to_owned(),
+            label: shown_label(label),
             expected: "public key or certificate",
         }),
     }
@@ -181,7 +190,7 @@ pub(crate) fn certificate_bytes(bytes: &[u8]) -> Result<Vec<u8>, KeyError> {
         Some(block) => Ok(block.der.to_vec()),
         None if blocks.iter().any(|b| is_private_label(&b.label)) => Err(KeyError::PrivateKeyGiven),
         None => Err(KeyError::UnsupportedPemLabel {
-            label: blocks[0].label.clone(),
+            label: shown_label(&blocks[0].label),
             expected: "certificate",
         }),
     }

@@ -32,6 +32,29 @@ fn text(value: &Value) -> String {
     }
 }
 
+/// Refuses a value XML 1.0 cannot carry: it would be signed as given but written without the
+/// character, and WeChat Pay would answer with a sign error.
+fn refuse_unsendable(path: &str, value: &Value) -> Result<()> {
+    match value {
+        Value::String(s) => match super::xml::forbidden_char(s) {
+            Some(c) => Err(ConfigError::new(
+                path,
+                format!("contains U+{:04X}, a character XML cannot carry", u32::from(c)),
+            )
+            .into()),
+            None => Ok(()),
+        },
+        Value::Object(map) => map
+            .iter()
+            .try_for_each(|(key, value)| refuse_unsendable(&format!("{path}.{key}"), value)),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .try_for_each(|(i, value)| refuse_unsendable(&format!("{path}[{i}]"), value)),
+        _ => Ok(()),
+    }
+}
+
 /// Prepares, signs, sends and checks one APIv2 call.
 pub(crate) async fn send(
     inner: Arc<ClientInner>,
@@ -66,6 +89,11 @@ pub(crate) async fn send(
                 return Err(ConfigError::new(key, format!("{given} is not the configured mchid {mchid}")).into());
             }
         }
+    }
+    if method != Method::GET {
+        params
+            .iter()
+            .try_for_each(|(key, value)| refuse_unsendable(&format!("xml.{key}"), value))?;
     }
     if !options.nonceless && !params.contains_key("nonce_str") {
         params.insert("nonce_str".into(), Value::String(crate::Formatter::nonce(32)?));
@@ -109,7 +137,7 @@ pub(crate) async fn send(
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/xml; charset=utf-8"));
     }
     for (name, value) in &options.headers {
-        let (name, value) = crate::client::header_pair(name, value)?;
+        let (name, value) = crate::client::caller_header(name, value)?;
         headers.insert(name, value);
     }
 

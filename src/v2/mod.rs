@@ -12,4 +12,4 @@ mod xml;
 
 pub use notify::{decrypt_refund_req_info, verify_notification};
 pub use sign::{sign_params, verify_params};
-pub use xml::Transformer;
+pub use xml::{Transformer, MAX_DEPTH};

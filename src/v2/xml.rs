@@ -32,6 +32,17 @@ fn sanitize(text: &str) -> String {
     text.chars().filter(|&c| allowed(c)).collect()
 }
 
+/// The first character XML 1.0 cannot carry, if any: such a value would be signed with it and
+/// sent without it, so callers that sign refuse it instead.
+pub(crate) fn forbidden_char(text: &str) -> Option<char> {
+    text.chars().find(|&c| !allowed(c))
+}
+
+/// How deep elements may nest. WeChat Pay's XML is flat (one level under `<xml>`, a few fields
+/// such as `detail` one more); the cap keeps hostile input from exhausting the stack in the
+/// parser or in the recursive clone, serialization and drop of the parsed value.
+pub const MAX_DEPTH: usize = 32;
+
 /// `[\pL_][\pL0-9._:-]*`, as PHP validates element names.
 fn valid_name(name: &str) -> bool {
     let mut chars = name.chars();
@@ -51,15 +62,18 @@ fn write_text(out: &mut String, text: &str) {
     }
 }
 
-fn write_value(out: &mut String, key: &str, value: &Value) -> Result<()> {
+fn write_value(out: &mut String, key: &str, value: &Value, depth: usize) -> Result<()> {
+    if depth > MAX_DEPTH {
+        return Err(ConfigError::new("xml", format!("nests deeper than {MAX_DEPTH} levels")).into());
+    }
     out.push('<');
     out.push_str(key);
     out.push('>');
     match value {
-        Value::Object(map) => write_map(out, map)?,
+        Value::Object(map) => write_map(out, map, depth + 1)?,
         Value::Array(items) => {
             for item in items {
-                write_value(out, "item", item)?;
+                write_value(out, "item", item, depth + 1)?;
             }
         }
         Value::String(s) => write_text(out, s),
@@ -73,12 +87,12 @@ fn write_value(out: &mut String, key: &str, value: &Value) -> Result<()> {
     Ok(())
 }
 
-fn write_map(out: &mut String, map: &Map<String, Value>) -> Result<()> {
+fn write_map(out: &mut String, map: &Map<String, Value>, depth: usize) -> Result<()> {
     for (key, value) in map {
         if !valid_name(key) {
             return Err(ConfigError::new(format!("xml.{key}"), "is not a valid XML element name").into());
         }
-        write_value(out, key, value)?;
+        write_value(out, key, value, depth)?;
     }
     Ok(())
 }
@@ -108,20 +122,22 @@ fn insert(children: &mut Map<String, Value>, name: String, value: Value) {
 impl Transformer {
     /// `<xml>…</xml>` from an object: strings as text, or CDATA when they hold `<>&"`; numbers
     /// as written; `true` as `1`; nested objects as nested elements, arrays as `<item>`s.
-    /// A key that is not a valid element name is an error naming it.
+    /// A key that is not a valid element name is an error naming it, and so is nesting deeper
+    /// than [`MAX_DEPTH`].
     pub fn to_xml(data: &Value) -> Result<String> {
         let Value::Object(map) = data else {
             return Err(ConfigError::new("xml", "must be an object").into());
         };
         let mut out = String::from("<xml>");
-        write_map(&mut out, map)?;
+        write_map(&mut out, map, 1)?;
         out.push_str("</xml>");
         Ok(out)
     }
 
     /// The root element's children as an object of strings (nested elements as objects,
     /// repeated ones as lists). Characters XML forbids are stripped first. A DOCTYPE (and so any
-    /// custom entity: XXE, billion laughs) is refused, and malformed input is an error.
+    /// custom entity: XXE, billion laughs) is refused, and so is nesting deeper than
+    /// [`MAX_DEPTH`]; malformed input is an error.
     pub fn to_array(xml: &str) -> Result<Value> {
         let xml = sanitize(xml);
         let mut reader = Reader::from_str(&xml);
@@ -137,6 +153,9 @@ impl Transformer {
                 Event::Start(start) => {
                     if root.is_some() {
                         return Err(malformed("more than one root element"));
+                    }
+                    if stack.len() >= MAX_DEPTH {
+                        return Err(malformed(format!("elements nest deeper than {MAX_DEPTH} levels")));
                     }
                     let name = String::from_utf8_lossy(start.name().as_ref()).into_owned();
                     stack.push(Frame {
@@ -270,6 +289,31 @@ mod tests {
         assert_eq!(back["a"], "xy 中<&");
         assert_eq!(back["b"], "<z>");
         assert_eq!(Transformer::to_array("<xml/>").unwrap(), json!({}));
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_stack_overflow() {
+        // 100,000 levels (about 700 KB) overflowed the stack before the cap.
+        let levels = 100_000;
+        let xml = format!("<xml>{}{}</xml>", "<a>".repeat(levels), "</a>".repeat(levels));
+        let err = Transformer::to_array(&xml).unwrap_err();
+        assert!(err.is_decode() && err.to_string().contains("deeper than 32"), "{err}");
+        // Exactly at the cap still parses.
+        let ok = format!(
+            "<xml>{}x{}</xml>",
+            "<a>".repeat(MAX_DEPTH - 1),
+            "</a>".repeat(MAX_DEPTH - 1)
+        );
+        assert!(Transformer::to_array(&ok).is_ok());
+        let over = format!("<xml>{}x{}</xml>", "<a>".repeat(MAX_DEPTH), "</a>".repeat(MAX_DEPTH));
+        assert!(Transformer::to_array(&over).is_err());
+
+        let mut deep = json!("leaf");
+        for _ in 0..40 {
+            deep = json!({ "a": deep });
+        }
+        let err = Transformer::to_xml(&json!({ "d": deep })).unwrap_err();
+        assert!(err.is_config() && err.to_string().contains("deeper than 32"), "{err}");
     }
 
     #[test]

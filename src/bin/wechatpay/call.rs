@@ -94,11 +94,15 @@ pub fn run(settings: &Settings, method: http::Method, args: CallArgs) -> Result<
     let client = settings.resolve()?.builder()?.build()?;
     let response = client.chain(&args.path).request(method, options(&args)?)?;
     say!("{}", response.status());
-    say!("Request-ID: {}", response.request_id().unwrap_or("-"));
+    say!(
+        "Request-ID: {}",
+        crate::output::one_line(response.request_id().unwrap_or("-"))
+    );
     let parsed = response.json::<Value>().or_else(|_| response.xml());
-    match parsed {
-        Ok(body) => say!("{}", serde_json::to_string_pretty(&body).unwrap_or_default()),
-        Err(_) => say!("{}", String::from_utf8_lossy(response.bytes())),
-    }
+    let text = match parsed {
+        Ok(body) => serde_json::to_string_pretty(&body).unwrap_or_default(),
+        Err(_) => String::from_utf8_lossy(response.bytes()).into_owned(),
+    };
+    say!("{}", crate::output::terminal_safe(&text));
     Ok(())
 }

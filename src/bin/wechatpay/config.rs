@@ -46,16 +46,34 @@ pub struct Settings {
     #[arg(long, global = true, env = "WECHATPAY_SERIAL")]
     pub serial: Option<String>,
     /// Merchant private key: file:///path/apiclient_key.pem, PEM text, private.pkcs8://…
-    #[arg(long, global = true, env = "WECHATPAY_PRIVATE_KEY", hide_env_values = true)]
+    #[arg(
+        long,
+        global = true,
+        env = "WECHATPAY_PRIVATE_KEY",
+        hide_env_values = true,
+        allow_hyphen_values = true
+    )]
     pub private_key: Option<String>,
     /// WeChat Pay key: SERIAL_OR_PUB_KEY_ID=file:///path.pem (repeatable; comma-separated in the env)
     #[arg(long = "cert", global = true, env = "WECHATPAY_CERTS", value_delimiter = ',')]
     pub certs: Vec<String>,
     /// APIv3 key (32 bytes), for notifications and certificates
-    #[arg(long, global = true, env = "WECHATPAY_APIV3_KEY", hide_env_values = true)]
+    #[arg(
+        long,
+        global = true,
+        env = "WECHATPAY_APIV3_KEY",
+        hide_env_values = true,
+        allow_hyphen_values = true
+    )]
     pub apiv3_key: Option<String>,
     /// APIv2 key (32 characters), for v2/… paths
-    #[arg(long = "secret", global = true, env = "WECHATPAY_SECRET", hide_env_values = true)]
+    #[arg(
+        long = "secret",
+        global = true,
+        env = "WECHATPAY_SECRET",
+        hide_env_values = true,
+        allow_hyphen_values = true
+    )]
     pub apiv2_key: Option<String>,
     /// Base URI (default https://api.mch.weixin.qq.com/)
     #[arg(long, global = true, env = "WECHATPAY_BASE_URI")]

@@ -12,6 +12,7 @@ macro_rules! say {
 mod call;
 mod config;
 mod emulator;
+mod output;
 mod tools;
 
 use std::process::ExitCode;
@@ -77,8 +78,23 @@ enum Command {
     },
 }
 
+/// Parses the arguments; a usage error is printed with secret values taken out (clap quotes the
+/// offending argument, which may be a private key pasted in the wrong place).
+fn parse() -> Cli {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    match Cli::try_parse_from(&args) {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => e.exit(),
+        Err(e) => {
+            let rendered = e.render().to_string();
+            eprint!("{}", output::redacted_usage_error(&rendered, &args));
+            std::process::exit(e.exit_code())
+        }
+    }
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = parse();
     let outcome = match cli.command {
         Command::Get(args) => call::run(&cli.settings, http::Method::GET, args),
         Command::Post(args) => call::run(&cli.settings, http::Method::POST, args),
@@ -114,28 +130,28 @@ fn report(error: &wechatpay::Error) -> ExitCode {
         wechatpay::Error::Transport(_) | wechatpay::Error::Timeout(_) => ("transport", 4),
         _ => ("error", 6),
     };
-    eprintln!("error ({kind}): {error}");
+    // Everything below may quote the server: one line each, control characters escaped.
+    let line = |text: &dyn std::fmt::Display| output::one_line(&text.to_string());
+    eprintln!("error ({kind}): {}", line(error));
     if let Some(api) = error.api() {
         eprintln!("  status:     {}", api.status());
-        eprintln!("  code:       {}", api.code());
-        eprintln!("  message:    {}", api.message());
+        eprintln!("  code:       {}", line(&api.code()));
+        eprintln!("  message:    {}", line(&api.message()));
         if let Some(detail) = api.detail() {
-            eprintln!(
-                "  detail:     {}",
-                serde_json::to_string_pretty(detail).unwrap_or_default()
-            );
+            let pretty = serde_json::to_string_pretty(detail).unwrap_or_default();
+            eprintln!("  detail:     {}", output::terminal_safe(&pretty));
         }
-        eprintln!("  Request-ID: {}", api.request_id().unwrap_or("-"));
+        eprintln!("  Request-ID: {}", line(&api.request_id().unwrap_or("-")));
     }
     if let Some(verify) = error.verify() {
-        eprintln!("  check:      {}", verify.check());
+        eprintln!("  check:      {}", line(verify.check()));
         if let Some(id) = verify.response().and_then(wechatpay::Response::request_id) {
-            eprintln!("  Request-ID: {id}");
+            eprintln!("  Request-ID: {}", line(&id));
         }
     }
     let mut source = std::error::Error::source(error);
     while let Some(cause) = source {
-        eprintln!("  caused by:  {cause}");
+        eprintln!("  caused by:  {}", line(cause));
         source = cause.source();
     }
     ExitCode::from(code)
