@@ -18,8 +18,8 @@ use crate::template::json_type;
 /// | --- | --- |
 /// | `json` | the body, serialized once; the bytes sent are the bytes signed |
 /// | `body` | a raw string body, sent and signed as is |
-/// | `query` | an object (RFC 3986 encoded, in its key order) or a pre-encoded string |
-/// | `headers` | extra headers, e.g. `Wechatpay-Serial` |
+/// | `query` | an object (RFC 3986 encoded, in its key order) or a pre-encoded string (a `#` in it is sent as `%23`) |
+/// | `headers` | extra headers, e.g. `Wechatpay-Serial`; framing and routing headers (`Content-Length`, `Transfer-Encoding`, `Host`, `Connection`, …) and `Authorization` are refused |
 /// | `timeout` | seconds for this request, fractions allowed (`0.5`, at least 1 ms); `0` means none |
 /// | `xml` | APIv2: the parameters of a POST, sent as XML with `nonce_str` and `sign` |
 /// | `security` | APIv2: present the merchant certificate (mutual TLS) |

@@ -446,6 +446,23 @@ fn a_private_key_pasted_on_the_command_line_is_never_echoed() {
         assert_eq!(output.status.code(), Some(2), "{err}");
         assert_no_key_lines(&err, &pem);
     }
+    // Pasted into --cert without a serial: refused without being quoted.
+    let output = wechatpay()
+        .args([
+            "get",
+            "v3/certificates",
+            "--mchid",
+            "1900000109",
+            "--serial",
+            "S",
+            "--cert",
+            &pem,
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(3), "{err}");
+    assert_no_key_lines(&err, &pem);
     // Given after `file://` by mistake: refused without being quoted.
     let output = wechatpay()
         .args(["get", "v3/certificates", "--mchid", "1900000109", "--serial", "S"])

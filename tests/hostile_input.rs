@@ -89,10 +89,10 @@ fn download_urls_off_wechat_pay_hosts_are_refused_before_signing() {
         format!("https://127.0.0.1:{port}/#.weixin.qq.com/v3/billdownload/file?token=x"),
         format!("https://api.mch.weixin.qq.com@127.0.0.1:{port}/v3/billdownload/file?token=x"),
         format!("https://api.mch.weixin.qq.com:{port}/v3/billdownload/file?token=x"),
-        format!("http://api.mch.weixin.qq.com/v3/billdownload/file?token=x"),
+        "http://api.mch.weixin.qq.com/v3/billdownload/file?token=x".to_owned(),
         format!("https://127.0.0.1:{port}/.weixin.qq.com/v3/billdownload/file?token=x"),
         format!("https://evil.weixin.qq.com.127.0.0.1.nip.io:{port}/v3/billdownload/file?token=x"),
-        format!("https://attacker.weixin.qq.com/v3/billdownload/file?token=x"),
+        "https://attacker.weixin.qq.com/v3/billdownload/file?token=x".to_owned(),
     ];
     for url in hostile {
         let bill: BillLocation = serde_json::from_value(json!({

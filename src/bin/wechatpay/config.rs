@@ -55,7 +55,7 @@ pub struct Settings {
     )]
     pub private_key: Option<String>,
     /// WeChat Pay key: SERIAL_OR_PUB_KEY_ID=file:///path.pem (repeatable; comma-separated in the env)
-    #[arg(long = "cert", global = true, env = "WECHATPAY_CERTS", value_delimiter = ',')]
+    #[arg(long = "cert", global = true, env = "WECHATPAY_CERTS", value_delimiter = ',', allow_hyphen_values = true)]
     pub certs: Vec<String>,
     /// APIv3 key (32 bytes), for notifications and certificates
     #[arg(
@@ -117,9 +117,15 @@ impl Settings {
         over(&self.apiv2_key, &mut profile.apiv2_key);
         over(&self.merchant_cert, &mut profile.merchant_cert);
         for cert in &self.certs {
-            let (serial, key) = cert
-                .split_once('=')
-                .ok_or_else(|| ConfigError::new("cert", format!("{cert:?} must be SERIAL_OR_PUB_KEY_ID=KEY")))?;
+            let (serial, key) = cert.split_once('=').ok_or_else(|| {
+                // Key text pasted here (perhaps the private key) is not repeated.
+                let shown = if crate::output::is_key_material(cert) {
+                    "key text".to_owned()
+                } else {
+                    format!("{cert:?}")
+                };
+                ConfigError::new("cert", format!("{shown} must be SERIAL_OR_PUB_KEY_ID=KEY"))
+            })?;
             profile.certs.insert(serial.to_owned(), key.to_owned());
         }
         Ok(profile)

@@ -32,7 +32,7 @@ pub fn one_line(text: &str) -> String {
 }
 
 /// Whether an argument looks like key material (PEM text, `private.pkcs8://…`).
-fn is_key_material(text: &str) -> bool {
+pub fn is_key_material(text: &str) -> bool {
     text.contains("-----BEGIN") || text.contains("PRIVATE KEY") || text.contains("://MII")
 }
 

@@ -91,7 +91,10 @@ fn days_left(until: std::time::SystemTime) -> i64 {
 }
 
 fn print_json(value: &impl serde::Serialize) {
-    say!("{}", serde_json::to_string_pretty(value).unwrap_or_default());
+    say!(
+        "{}",
+        crate::output::terminal_safe(&serde_json::to_string_pretty(value).unwrap_or_default())
+    );
 }
 
 pub fn certificates(settings: &Settings, command: CertificatesCommand) -> Result<()> {
@@ -245,7 +248,11 @@ pub fn doctor(settings: &Settings) -> Result<()> {
     let profile = settings.resolve()?;
     let mut failures = 0;
     let mut report = |ok: bool, text: String| {
-        say!("{} {text}", if ok { "ok  " } else { "FAIL" });
+        say!(
+            "{} {}",
+            if ok { "ok  " } else { "FAIL" },
+            crate::output::one_line(&text)
+        );
         failures += usize::from(!ok);
     };
     let key = profile.private_key()?;
