@@ -7,15 +7,15 @@
 use std::fmt::{self, Write};
 
 /// `scheme://user:password@host` → `scheme://…@host`, whatever the shape: with or without a
-/// scheme, with `@` in the password, or with a path after the host.
+/// scheme, with `@`, `/` or `?` in an unencoded password. Everything before the last `@` goes,
+/// since a password is not bound to end where a URI parser would end the authority; hiding a
+/// path's `@…` too is the price of never showing a password.
 pub(crate) fn userinfo(uri: &str) -> String {
     let (scheme, rest) = match uri.find("://") {
         Some(at) => uri.split_at(at + 3),
         None => ("", uri),
     };
-    // The authority ends at the first `/`, `?` or `#`; userinfo is what precedes its last `@`.
-    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    match rest[..end].rfind('@') {
+    match rest.rfind('@') {
         Some(at) => format!("{scheme}…@{}", &rest[at + 1..]),
         None => uri.to_owned(),
     }
@@ -64,8 +64,9 @@ mod tests {
     fn userinfo_is_hidden_in_every_shape() {
         assert_eq!(userinfo("http://user:secret@127.0.0.1:9"), "http://…@127.0.0.1:9");
         assert_eq!(userinfo("user:secret@127.0.0.1:9"), "…@127.0.0.1:9");
-        assert_eq!(userinfo("http://u:p@ss@host:1/x@y"), "http://…@host:1/x@y");
-        assert_eq!(userinfo("http://host:1/a@b"), "http://host:1/a@b");
+        assert_eq!(userinfo("http://u:p@ss@host:1"), "http://…@host:1");
+        assert_eq!(userinfo("http://merchant:top/secret@127.0.0.1:3128"), "http://…@127.0.0.1:3128");
+        assert_eq!(userinfo("http://host:1/path"), "http://host:1/path");
         assert_eq!(userinfo("no credentials"), "no credentials");
     }
 

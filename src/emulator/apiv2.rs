@@ -41,8 +41,6 @@ fn signed(mut fields: Map<String, Value>, key: &str, sign_type: SignType, bad_si
     xml_reply(&Value::Object(fields))
 }
 
-/// One APIv2 request at `wire` (the path without `v2/`), its parameters from the XML body or the
-/// query.
 /// One APIv2 request as the emulator sees it.
 pub(crate) struct V2Request<'a> {
     pub(crate) method: &'a str,
@@ -56,19 +54,12 @@ pub(crate) struct V2Request<'a> {
     pub(crate) client_certificate: bool,
 }
 
-pub(crate) fn route(state: &State, identity: &Identity, request: &V2Request<'_>) -> Reply {
+/// The request's parameters once its `sign` verified with the APIv2 key; else the `FAIL`
+/// answer. Nothing else about the request is looked at before this passes.
+pub(crate) fn authenticate(identity: &Identity, request: &V2Request<'_>) -> Result<Map<String, Value>, Reply> {
     let V2Request {
-        method,
-        wire,
-        query,
-        body,
-        bad_sign,
-        client_certificate,
+        method, query, body, ..
     } = *request;
-    let security = crate::catalog::find(method, &format!("v2/{wire}")).is_some_and(|e| e.v2_security);
-    if security && !client_certificate {
-        return fail("证书错误: 此接口需要商户API证书 (this endpoint needs the merchant certificate: mutual TLS)");
-    }
     let params = if method == "GET" {
         let pairs: Map<String, Value> = query
             .split('&')
@@ -85,16 +76,33 @@ pub(crate) fn route(state: &State, identity: &Identity, request: &V2Request<'_>)
             .and_then(|text| Transformer::to_array(text).map_err(|_| ()))
         {
             Ok(parsed) => parsed,
-            Err(()) => return fail("XML格式错误 (the body is not XML)"),
+            Err(()) => return Err(fail("XML格式错误 (the body is not XML)")),
         }
     };
-    let Some(params) = params.as_object() else {
-        return fail("XML格式错误");
+    let Value::Object(params) = params else {
+        return Err(fail("XML格式错误"));
     };
-    let key = identity.apiv2_key.as_str();
-    if !verify_params(params, key) {
-        return fail("签名错误 (the sign does not verify with the APIv2 key)");
+    if !verify_params(&params, identity.apiv2_key.as_str()) {
+        return Err(fail("签名错误 (the sign does not verify with the APIv2 key)"));
     }
+    Ok(params)
+}
+
+/// Answers an authenticated APIv2 request (`params` from [`authenticate`]).
+pub(crate) fn route(state: &State, identity: &Identity, request: &V2Request<'_>, params: &Map<String, Value>) -> Reply {
+    let V2Request {
+        method,
+        wire,
+        bad_sign,
+        client_certificate,
+        ..
+    } = *request;
+    // Checked after the sign, so a signed request over plain HTTP is recorded before it is refused.
+    let security = crate::catalog::find(method, &format!("v2/{wire}")).is_some_and(|e| e.v2_security);
+    if security && !client_certificate {
+        return fail("证书错误: 此接口需要商户API证书 (this endpoint needs the merchant certificate: mutual TLS)");
+    }
+    let key = identity.apiv2_key.as_str();
     let field = |name: &str| params.get(name).and_then(Value::as_str).unwrap_or_default().to_owned();
     if field("mch_id") != identity.mchid && wire != "papay/h5entrustweb" {
         return fail("mch_id 与签名商户不一致 (mch_id is not this merchant)");

@@ -15,7 +15,7 @@ use crate::signed_headers::MAX_CLOCK_SKEW;
 const SCHEME: &str = "WECHATPAY2-SHA256-RSA2048 ";
 
 /// The `Authorization` fields.
-struct Fields {
+pub(crate) struct Fields {
     mchid: String,
     serial_no: String,
     timestamp: String,
@@ -40,6 +40,72 @@ fn parse(header: &str) -> Option<Fields> {
     })
 }
 
+/// How much of the expected message a 401 shows: enough to diff any real request, while a
+/// rejected 16 MiB body is not echoed back (JSON escaping could make it six times larger).
+const MAX_ECHO: usize = 64 << 10;
+
+/// The 401 WeChat Pay would answer, showing (the start of) the message it expected.
+fn reject(method: &str, target: &str, issue: &str, sign_message: Option<&[u8]>) -> Reply {
+    let shown = sign_message.map(|m| String::from_utf8_lossy(m.get(..MAX_ECHO).unwrap_or(m)).into_owned());
+    let mut sign_information = json!({
+        "method": method,
+        "url": target,
+        "sign_message": shown,
+        "sign_message_length": sign_message.map(<[u8]>::len),
+    });
+    if sign_message.is_some_and(|m| m.len() > MAX_ECHO) {
+        sign_information["sign_message_truncated_to"] = json!(MAX_ECHO);
+    }
+    Reply::error_with_detail(
+        StatusCode::UNAUTHORIZED,
+        "SIGN_ERROR",
+        format!("签名错误: {issue}"),
+        json!({"issue": issue, "sign_information": sign_information}),
+    )
+}
+
+/// The `Authorization` fields, or the 401 for a missing or malformed header. Needs no body, so a
+/// request without a usable `Authorization` is refused before its body is read.
+pub(crate) fn precheck(method: &str, target: &str, headers: &HeaderMap) -> Result<Fields, Reply> {
+    let Some(header) = headers.get(http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()) else {
+        return Err(reject(method, target, "the Authorization header is missing", None));
+    };
+    parse(header).ok_or_else(|| {
+        reject(
+            method,
+            target,
+            "Authorization must be `WECHATPAY2-SHA256-RSA2048 mchid=\"…\",serial_no=\"…\",timestamp=\"…\",nonce_str=\"…\",signature=\"…\"`",
+            None,
+        )
+    })
+}
+
+/// `Ok(())` if the request's `Authorization` is worth reading the body for: well-formed, naming
+/// this merchant and its certificate's serial (which a client that never saw the emulator's
+/// files cannot guess); else the 401, whose `sign_message` is null since no body was read.
+pub(crate) fn precheck_merchant(
+    identity: &Identity,
+    method: &str,
+    target: &str,
+    headers: &HeaderMap,
+) -> Result<(), Reply> {
+    let fields = precheck(method, target, headers)?;
+    if fields.mchid != identity.mchid {
+        let issue = format!("mchid {} is not this merchant ({})", fields.mchid, identity.mchid);
+        return Err(reject(method, target, &issue, None));
+    }
+    if fields.serial_no != identity.merchant_serial() {
+        // The expected serial is not shown: it is what keeps a blind client from getting its
+        // body read.
+        let issue = format!(
+            "serial_no {} is not the merchant API certificate's serial",
+            fields.serial_no
+        );
+        return Err(reject(method, target, &issue, None));
+    }
+    Ok(())
+}
+
 /// `Ok(())`, or the 401 WeChat Pay would answer.
 pub(crate) fn check(
     identity: &Identity,
@@ -49,29 +115,8 @@ pub(crate) fn check(
     signed_body: &[u8],
     now: i64,
 ) -> Result<(), Reply> {
-    let reject = |issue: &str, sign_message: Option<&[u8]>| {
-        let sign_information = json!({
-            "method": method,
-            "url": target,
-            "sign_message": sign_message.map(|m| String::from_utf8_lossy(m).into_owned()),
-            "sign_message_length": sign_message.map(<[u8]>::len),
-        });
-        Err(Reply::error_with_detail(
-            StatusCode::UNAUTHORIZED,
-            "SIGN_ERROR",
-            format!("签名错误: {issue}"),
-            json!({"issue": issue, "sign_information": sign_information}),
-        ))
-    };
-    let Some(header) = headers.get(http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()) else {
-        return reject("the Authorization header is missing", None);
-    };
-    let Some(fields) = parse(header) else {
-        return reject(
-            "Authorization must be `WECHATPAY2-SHA256-RSA2048 mchid=\"…\",serial_no=\"…\",timestamp=\"…\",nonce_str=\"…\",signature=\"…\"`",
-            None,
-        );
-    };
+    let reject = |issue: &str, sign_message: Option<&[u8]>| Err(reject(method, target, issue, sign_message));
+    let fields = precheck(method, target, headers)?;
     let message = [
         method.as_bytes(),
         target.as_bytes(),
@@ -94,9 +139,8 @@ pub(crate) fn check(
     if fields.serial_no != identity.merchant_serial() {
         return reject(
             &format!(
-                "serial_no {} is not the merchant API certificate's serial ({})",
-                fields.serial_no,
-                identity.merchant_serial()
+                "serial_no {} is not the merchant API certificate's serial",
+                fields.serial_no
             ),
             Some(&message),
         );

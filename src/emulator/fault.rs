@@ -9,11 +9,20 @@ use crate::error::ConfigError;
 /// Several faults may be given, comma-separated.
 pub const FAULT_HEADER: &str = "Wechatpay-Emulator-Fault";
 
+/// The longest delay one request may ask for (`delay-60000`, and at most this in total over all
+/// the delays it names), so a request cannot park a connection indefinitely.
+pub const MAX_FAULT_DELAY: Duration = Duration::from_secs(60);
+
 /// A way for the emulator to misbehave, to test a client's error handling.
 ///
 /// Names (for [`FAULT_HEADER`] and the CLI): `bad-signature`, `tamper-body`, `missing-timestamp`,
 /// `missing-nonce`, `missing-signature`, `missing-serial`, `stale` (−600 s), `future` (+600 s),
-/// `unknown-serial`, `system-error` (500), `frequency-limited` (429), `delay-<ms>`.
+/// `unknown-serial`, `system-error` (500), `frequency-limited` (429), `delay-<ms>` (at most
+/// [`MAX_FAULT_DELAY`]).
+///
+/// Faults apply only to requests whose signature verified, whether the request names them or
+/// [`Emulator::set_faults`](super::Emulator::set_faults) set them: a request the emulator refuses
+/// gets its refusal at once and unaltered, so an unauthenticated client cannot make it wait.
 ///
 /// ```
 /// use wechatpay::emulator::Fault;
@@ -59,7 +68,17 @@ impl FromStr for Fault {
             "system-error" => Fault::SystemError,
             "frequency-limited" => Fault::FrequencyLimited,
             other => match other.strip_prefix("delay-").and_then(|ms| ms.parse::<u64>().ok()) {
-                Some(ms) => Fault::Delay(Duration::from_millis(ms)),
+                Some(ms) if Duration::from_millis(ms) <= MAX_FAULT_DELAY => Fault::Delay(Duration::from_millis(ms)),
+                Some(ms) => {
+                    return Err(ConfigError::new(
+                        FAULT_HEADER,
+                        format!(
+                            "delay-{ms} is longer than the {} ms a request may ask for",
+                            MAX_FAULT_DELAY.as_millis()
+                        ),
+                    )
+                    .into())
+                }
                 None => {
                     return Err(ConfigError::new(
                         FAULT_HEADER,
@@ -78,4 +97,23 @@ pub(crate) fn parse_list(text: &str) -> crate::Result<Vec<Fault>> {
         .filter(|s| !s.trim().is_empty())
         .map(str::parse)
         .collect()
+}
+
+/// Refuses a request's faults whose delays add up to more than [`MAX_FAULT_DELAY`].
+pub(crate) fn check_total_delay(faults: &[Fault]) -> crate::Result<()> {
+    let total = faults
+        .iter()
+        .filter_map(|f| if let Fault::Delay(d) = f { Some(*d) } else { None })
+        .try_fold(Duration::ZERO, Duration::checked_add);
+    match total {
+        Some(total) if total <= MAX_FAULT_DELAY => Ok(()),
+        _ => Err(ConfigError::new(
+            FAULT_HEADER,
+            format!(
+                "the delays add up to more than the {} ms a request may ask for",
+                MAX_FAULT_DELAY.as_millis()
+            ),
+        )
+        .into()),
+    }
 }

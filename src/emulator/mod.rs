@@ -36,9 +36,17 @@
 //! Trade bills (`GET v3/bill/tradebill`, then the unsigned `v3/billdownload/file` with its SHA-1,
 //! plain or `tar_type=GZIP`) and media uploads (multipart, signed over `meta`, the file checked
 //! against `meta.sha256`) are emulated too.
+//!
+//! It listens on loopback only, but assumes nothing about who connects there: a request is
+//! recorded, parsed beyond what checking its signature needs, or given its faults only once that
+//! signature verifies; the record of received requests is bounded (see [`Received`]); requested
+//! delays are capped ([`MAX_FAULT_DELAY`]); and connections that send nothing, send half a request
+//! or sit idle are closed ([`EmulatorBuilder::header_read_timeout`],
+//! [`EmulatorBuilder::idle_timeout`]).
 
 mod apiv2;
 mod auth;
+mod conn;
 mod fault;
 mod identity;
 mod multipart;
@@ -48,18 +56,20 @@ mod routes;
 mod state;
 mod tls;
 
+use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::fmt;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Limited};
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use serde_json::Value;
 
-pub use fault::{Fault, FAULT_HEADER};
+pub use fault::{Fault, FAULT_HEADER, MAX_FAULT_DELAY};
 pub use identity::{Identity, KeyMaterial};
 pub use notification::SignedNotification;
 
@@ -83,11 +93,23 @@ const MAX_REQUEST: usize = 16 << 20;
 /// How many received requests are kept for [`Emulator::received`].
 const RECORDED: usize = 1000;
 
+/// How much of each received body is kept for [`Emulator::received`].
+const RECORDED_BODY: usize = 64 << 10;
+
+/// How many bytes (bodies, headers, targets) [`Emulator::received`] keeps in all.
+const RECORDED_BYTES: usize = 8 << 20;
+
 /// The query parameter that asks for faults on one request (`?emulator_fault=stale`), for
 /// clients that cannot set headers; it is part of the signed target like any other parameter.
 pub const FAULT_QUERY: &str = "emulator_fault";
 
 /// A request as the emulator received it, for assertions in tests.
+///
+/// Only requests whose signature verified are recorded (APIv3: `Authorization`; APIv2: `sign`),
+/// and what is kept is bounded, since anyone who can reach the port can send requests: `body`
+/// holds at most the first 64 KiB of the body (`body_len` is the full length), and the log keeps
+/// the last 1000 requests or 8 MiB in all (bodies, headers and targets), whichever is less,
+/// dropping the oldest first.
 #[derive(Debug, Clone)]
 pub struct Received {
     /// The method.
@@ -96,8 +118,46 @@ pub struct Received {
     pub target: String,
     /// The headers.
     pub headers: http::HeaderMap,
-    /// The body bytes.
+    /// The body bytes: all of them, or the first 64 KiB of a longer body.
     pub body: Bytes,
+    /// The length of the whole body (more than `body.len()` when it was cut to 64 KiB).
+    pub body_len: usize,
+}
+
+impl Received {
+    /// The bytes this entry counts against the log's total.
+    fn size(&self) -> usize {
+        let headers: usize = self
+            .headers
+            .iter()
+            .map(|(name, value)| name.as_str().len() + value.len() + 32)
+            .sum();
+        self.method.as_str().len() + self.target.len() + headers + self.body.len()
+    }
+}
+
+/// The received-request log, bounded in entries and bytes.
+#[derive(Default)]
+struct Log {
+    entries: VecDeque<Received>,
+    bytes: usize,
+}
+
+impl Log {
+    fn push(&mut self, entry: Received) {
+        let size = entry.size();
+        if size > RECORDED_BYTES {
+            return;
+        }
+        while self.entries.len() >= RECORDED || self.bytes + size > RECORDED_BYTES {
+            let Some(oldest) = self.entries.pop_front() else {
+                break;
+            };
+            self.bytes = self.bytes.saturating_sub(oldest.size());
+        }
+        self.bytes += size;
+        self.entries.push_back(entry);
+    }
 }
 
 struct Shared {
@@ -105,7 +165,7 @@ struct Shared {
     mode: Mode,
     state: state::State,
     faults: Mutex<Vec<Fault>>,
-    received: Mutex<std::collections::VecDeque<Received>>,
+    received: Mutex<Log>,
 }
 
 /// A running emulator; it stops when dropped.
@@ -127,12 +187,28 @@ impl fmt::Debug for Emulator {
 }
 
 /// Configures an [`Emulator`].
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct EmulatorBuilder {
     identity: Option<Identity>,
     mode: Mode,
     port: u16,
     tls: bool,
+    limits: conn::Limits,
+}
+
+impl Default for EmulatorBuilder {
+    fn default() -> Self {
+        Self {
+            identity: None,
+            mode: Mode::default(),
+            port: 0,
+            tls: false,
+            limits: conn::Limits {
+                header_read: conn::HEADER_READ_TIMEOUT,
+                idle: conn::IDLE_TIMEOUT,
+            },
+        }
+    }
 }
 
 impl EmulatorBuilder {
@@ -162,6 +238,24 @@ impl EmulatorBuilder {
         self
     }
 
+    /// How long a client has to deliver a request's head (default 10 s): a new connection must
+    /// have its first request read within this of being accepted, TLS handshake included, and over
+    /// HTTP/1.1 each later head within this of the previous answer (so an idle HTTP/1.1
+    /// connection closes after this too). A client that connects and sends nothing, or half a
+    /// head, is disconnected instead of holding the connection forever.
+    pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
+        self.limits.header_read = timeout;
+        self
+    }
+
+    /// How long a connection may stay open with no bytes moving and no request being answered
+    /// (default 60 s), after its first request; this is what closes idle HTTP/2 connections and
+    /// stalled request bodies. A request being answered (a `delay-…` fault, say) is never cut off.
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.limits.idle = timeout;
+        self
+    }
+
     /// Starts serving.
     pub fn start(self) -> Result<Emulator> {
         let identity = match self.identity {
@@ -173,7 +267,7 @@ impl EmulatorBuilder {
             mode: self.mode,
             state: state::State::default(),
             faults: Mutex::new(Vec::new()),
-            received: Mutex::new(std::collections::VecDeque::new()),
+            received: Mutex::new(Log::default()),
         });
         let runtime = crate::runtime::get()?;
         let listener = {
@@ -195,35 +289,57 @@ impl EmulatorBuilder {
         } else {
             None
         };
+        let limits = self.limits;
+        let mut http = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+        http.http1()
+            .timer(TokioTimer::new())
+            .header_read_timeout(limits.header_read);
         runtime.spawn(async move {
+            let mut failures = 0u32;
             loop {
                 let stream = tokio::select! {
                     accepted = listener.accept() => match accepted {
-                        Ok((stream, _)) => stream,
-                        Err(_) => continue,
+                        Ok((stream, _)) => {
+                            failures = 0;
+                            stream
+                        }
+                        Err(e) if conn::is_connection_error(&e) => continue,
+                        Err(_) => {
+                            // Out of descriptors (or similar): accept would fail again at once.
+                            failures = failures.saturating_add(1);
+                            tokio::select! {
+                                () = tokio::time::sleep(conn::accept_backoff(failures)) => continue,
+                                _ = &mut stopped => return,
+                            }
+                        }
                     },
                     _ = &mut stopped => return,
                 };
                 let shared = Arc::clone(&serving);
                 let acceptor = acceptor.clone();
+                let http = http.clone();
                 tokio::spawn(async move {
+                    let activity = conn::Activity::new();
+                    let stream = conn::Watched::new(stream, Arc::clone(&activity), limits);
                     let serve = |client_certificate: bool| {
                         service_fn(move |request| {
                             let shared = Arc::clone(&shared);
-                            async move { Ok::<_, Infallible>(handle(&shared, request, client_certificate).await) }
+                            let activity = Arc::clone(&activity);
+                            async move {
+                                Ok::<_, Infallible>(handle(&shared, request, client_certificate, &activity).await)
+                            }
                         })
                     };
-                    let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
                     match acceptor {
                         None => {
-                            let _ = builder.serve_connection(TokioIo::new(stream), serve(false)).await;
+                            let _ = http.serve_connection(TokioIo::new(stream), serve(false)).await;
                         }
                         Some(acceptor) => {
                             let Ok(stream) = acceptor.accept(stream).await else {
                                 return;
                             };
                             let presented = stream.get_ref().1.peer_certificates().is_some_and(|c| !c.is_empty());
-                            let _ = builder.serve_connection(TokioIo::new(stream), serve(presented)).await;
+                            let _ = http.serve_connection(TokioIo::new(stream), serve(presented)).await;
                         }
                     }
                 });
@@ -294,17 +410,20 @@ impl Emulator {
         }
     }
 
-    /// Faults applied to every request from now on (replacing earlier ones; empty to clear).
+    /// Faults applied to every authenticated request from now on (replacing earlier ones; empty to
+    /// clear). Requests the emulator refuses (a bad signature, say) are answered without them.
     pub fn set_faults(&self, faults: impl IntoIterator<Item = Fault>) {
         *self.shared.faults.lock().unwrap_or_else(|e| e.into_inner()) = faults.into_iter().collect();
     }
 
-    /// The requests received so far (the last 1000), oldest first.
+    /// The authenticated requests received so far, oldest first: the last 1000, or fewer when
+    /// they hold more than 8 MiB in all, each body cut to its first 64 KiB (see [`Received`]).
     pub fn received(&self) -> Vec<Received> {
         self.shared
             .received
             .lock()
             .unwrap_or_else(|e| e.into_inner())
+            .entries
             .iter()
             .cloned()
             .collect()
@@ -420,102 +539,92 @@ impl Emulator {
     }
 }
 
-/// One request: read, apply faults, verify the signature, route, sign the answer.
+/// One request: check the `Authorization` header, read the body, verify the signature, and only
+/// then record it, apply faults, route, and sign the answer. Nothing a client sends is kept or
+/// acted on before its signature verifies.
 async fn handle(
     shared: &Shared,
     request: http::Request<hyper::body::Incoming>,
     client_certificate: bool,
+    activity: &Arc<conn::Activity>,
 ) -> http::Response<reply::Body> {
+    activity.started();
     let (parts, body) = request.into_parts();
     let request_id = format!("EMU{}", Formatter::nonce(29).unwrap_or_default());
-    let body = match Limited::new(body, MAX_REQUEST).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(_) => {
-            let reply = reply::Reply::error(
-                http::StatusCode::PAYLOAD_TOO_LARGE,
-                "PARAM_ERROR",
-                "请求体过大 (body too large)",
-            );
-            return reply::render(&shared.identity, shared.mode, reply, &[], &request_id);
-        }
-    };
-    {
-        let mut received = shared.received.lock().unwrap_or_else(|e| e.into_inner());
-        if received.len() == RECORDED {
-            received.pop_front();
-        }
-        received.push_back(Received {
-            method: parts.method.clone(),
-            target: parts
-                .uri
-                .path_and_query()
-                .map_or_else(|| "/".to_owned(), |pq| pq.to_string()),
-            headers: parts.headers.clone(),
-            body: body.clone(),
-        });
-    }
-    let mut faults = shared.faults.lock().unwrap_or_else(|e| e.into_inner()).clone();
-    let from_query = parts.uri.query().unwrap_or("").split('&').find_map(|pair| {
-        let (k, v) = pair.split_once('=')?;
-        (k == FAULT_QUERY).then(|| percent_encoding::percent_decode_str(v).decode_utf8_lossy().into_owned())
-    });
-    let from_header = parts
-        .headers
-        .get(FAULT_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    for list in [from_header, from_query].into_iter().flatten() {
-        match fault::parse_list(&list) {
-            Ok(more) => faults.extend(more),
-            Err(e) => {
-                let reply = reply::Reply::error(http::StatusCode::BAD_REQUEST, "PARAM_ERROR", e.to_string());
-                return reply::render(&shared.identity, shared.mode, reply, &[], &request_id);
-            }
-        }
-    }
-    for fault in &faults {
-        if let Fault::Delay(delay) = fault {
-            tokio::time::sleep(*delay).await;
-        }
-    }
+    // Refusals are answered at once, without faults: those are for authenticated requests.
+    let refuse = |reply: reply::Reply| reply::render(&shared.identity, shared.mode, reply, &[], &request_id);
+    let method = parts.method.as_str();
     let target = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
     // APIv2: the wire path has no `v2/`; its catalog entry does.
     let wire = parts.uri.path().trim_start_matches('/');
-    if !wire.starts_with("v3/") && crate::catalog::find(parts.method.as_str(), &format!("v2/{wire}")).is_some() {
-        let reply = apiv2::route(
-            &shared.state,
-            &shared.identity,
-            &apiv2::V2Request {
-                method: parts.method.as_str(),
-                wire,
-                query: parts.uri.query().unwrap_or(""),
-                body: &body,
-                bad_sign: faults.contains(&Fault::BadSignature),
-                client_certificate,
-            },
-        );
+    let v2 = !wire.starts_with("v3/") && crate::catalog::find(method, &format!("v2/{wire}")).is_some();
+    if !v2 {
+        // Without a usable `Authorization` the body cannot matter: answer at once and discard it
+        // as it arrives rather than buffer it.
+        if let Err(rejection) = auth::precheck_merchant(&shared.identity, method, target, &parts.headers) {
+            tokio::spawn(drain(body));
+            return refuse(rejection);
+        }
+    }
+    let body = match read_body(body).await {
+        Ok(body) => body,
+        Err(reply) => return refuse(reply),
+    };
+    let _busy = activity.busy();
+    if v2 {
+        let mut request = apiv2::V2Request {
+            method,
+            wire,
+            query: parts.uri.query().unwrap_or(""),
+            body: &body,
+            bad_sign: false,
+            client_certificate,
+        };
+        let params = match apiv2::authenticate(&shared.identity, &request) {
+            Ok(params) => params,
+            Err(reply) => return refuse(reply),
+        };
+        record(shared, &parts, &body);
+        let faults = match request_faults(shared, &parts).await {
+            Ok(faults) => faults,
+            Err(reply) => return refuse(reply),
+        };
+        request.bad_sign = faults.contains(&Fault::BadSignature);
+        let reply = apiv2::route(&shared.state, &shared.identity, &request, &params);
         return reply::render(&shared.identity, shared.mode, reply, &faults, &request_id);
     }
-    // Uploads are signed over their `meta` part, not the whole body.
-    let boundary = parts
+    // Uploads are signed over their `meta` part, not the whole body, so the body is split first
+    // (in linear time, with a bounded boundary).
+    let content_type = parts
         .headers
         .get(http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .and_then(multipart::boundary)
-        .map(str::to_owned);
-    let form = match &boundary {
-        Some(boundary) => match multipart::parse(&body, boundary) {
+        .unwrap_or("");
+    let form = match multipart::boundary(content_type) {
+        multipart::Boundary::None => None,
+        multipart::Boundary::Invalid => {
+            let max = multipart::MAX_BOUNDARY;
+            let message =
+                format!("multipart boundary 须为 1 到 {max} 个字符 (must be 1 to {max} characters, RFC 2046)");
+            return refuse(reply::Reply::error(
+                http::StatusCode::BAD_REQUEST,
+                "PARAM_ERROR",
+                message,
+            ));
+        }
+        multipart::Boundary::Some(boundary) => match multipart::parse(&body, boundary) {
             Some(form) => Some(form),
             None => {
-                let reply = reply::Reply::error(
+                return refuse(reply::Reply::error(
                     http::StatusCode::BAD_REQUEST,
                     "PARAM_ERROR",
-                    "multipart 格式错误 (malformed multipart body)",
-                );
-                return reply::render(&shared.identity, shared.mode, reply, &faults, &request_id);
+                    format!(
+                        "multipart 格式错误 (malformed multipart body, or more than {} parts)",
+                        multipart::MAX_PARTS
+                    ),
+                ))
             }
         },
-        None => None,
     };
     let signed_body = match &form {
         Some(form) => form
@@ -525,34 +634,139 @@ async fn handle(
             .unwrap_or_default(),
         None => body.clone(),
     };
-    let host = parts
-        .headers
-        .get(http::header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("127.0.0.1");
-    let reply = match auth::check(
+    if let Err(rejection) = auth::check(
         &shared.identity,
-        parts.method.as_str(),
+        method,
         target,
         &parts.headers,
         &signed_body,
         Formatter::timestamp(),
     ) {
-        Err(rejection) => rejection,
-        Ok(()) => routes::route(
-            &shared.state,
-            &shared.identity,
-            shared.mode,
-            &routes::Incoming {
-                method: parts.method.as_str(),
-                path: parts.uri.path(),
-                query: parts.uri.query().unwrap_or(""),
-                body: &body,
-                form: form.as_deref(),
-                host,
-                headers: &parts.headers,
-            },
-        ),
+        return refuse(rejection);
+    }
+    record(shared, &parts, &body);
+    let faults = match request_faults(shared, &parts).await {
+        Ok(faults) => faults,
+        Err(reply) => return refuse(reply),
     };
+    let host = parts
+        .headers
+        .get(http::header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("127.0.0.1");
+    let reply = routes::route(
+        &shared.state,
+        &shared.identity,
+        shared.mode,
+        &routes::Incoming {
+            method,
+            path: parts.uri.path(),
+            query: parts.uri.query().unwrap_or(""),
+            body: &body,
+            form: form.as_deref(),
+            host,
+            headers: &parts.headers,
+        },
+    );
     reply::render(&shared.identity, shared.mode, reply, &faults, &request_id)
+}
+
+/// The whole body, up to [`MAX_REQUEST`] bytes.
+async fn read_body(body: hyper::body::Incoming) -> std::result::Result<Bytes, reply::Reply> {
+    match Limited::new(body, MAX_REQUEST).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(reply::Reply::error(
+            http::StatusCode::PAYLOAD_TOO_LARGE,
+            "PARAM_ERROR",
+            format!("请求体过大 (the body is over {} MiB)", MAX_REQUEST >> 20),
+        )),
+        Err(e) => Err(reply::Reply::error(
+            http::StatusCode::BAD_REQUEST,
+            "PARAM_ERROR",
+            format!("请求体读取失败 (the body could not be read: {e})"),
+        )),
+    }
+}
+
+/// Reads and discards up to [`MAX_REQUEST`] bytes of a refused request's body while the answer
+/// goes out, so a client still sending gets its 401 rather than a reset connection, and the
+/// emulator holds none of the bytes.
+async fn drain(mut body: hyper::body::Incoming) {
+    let mut seen = 0usize;
+    while seen <= MAX_REQUEST {
+        match body.frame().await {
+            Some(Ok(frame)) => seen += frame.data_ref().map_or(0, Bytes::len),
+            _ => return,
+        }
+    }
+}
+
+/// Records an authenticated request, bounded as [`Received`] describes. Headers and body are
+/// copied: the originals may share hyper's read buffer, which would keep far more alive.
+fn record(shared: &Shared, parts: &http::request::Parts, body: &Bytes) {
+    let headers = parts
+        .headers
+        .iter()
+        .filter_map(|(name, value)| {
+            let mut copy = http::HeaderValue::from_bytes(value.as_bytes()).ok()?;
+            copy.set_sensitive(value.is_sensitive());
+            Some((http::HeaderName::from_bytes(name.as_str().as_bytes()).ok()?, copy))
+        })
+        .collect();
+    let entry = Received {
+        method: parts.method.clone(),
+        target: parts
+            .uri
+            .path_and_query()
+            .map_or_else(|| "/".to_owned(), |pq| pq.to_string()),
+        headers,
+        body: Bytes::copy_from_slice(body.get(..RECORDED_BODY).unwrap_or(body)),
+        body_len: body.len(),
+    };
+    shared.received.lock().unwrap_or_else(|e| e.into_inner()).push(entry);
+}
+
+/// The faults for an authenticated request: the emulator-wide ones and those it asks for (at most
+/// [`MAX_FAULT_DELAY`] of delay in all), after sleeping through the delays.
+async fn request_faults(
+    shared: &Shared,
+    parts: &http::request::Parts,
+) -> std::result::Result<Vec<Fault>, reply::Reply> {
+    let from_query = parts.uri.query().unwrap_or("").split('&').find_map(|pair| {
+        let (k, v) = pair.split_once('=')?;
+        (k == FAULT_QUERY).then(|| percent_encoding::percent_decode_str(v).decode_utf8_lossy().into_owned())
+    });
+    let from_header = parts
+        .headers
+        .get(FAULT_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let mut asked = Vec::new();
+    for list in [from_header, from_query].into_iter().flatten() {
+        match fault::parse_list(&list) {
+            Ok(more) => asked.extend(more),
+            Err(e) => {
+                return Err(reply::Reply::error(
+                    http::StatusCode::BAD_REQUEST,
+                    "PARAM_ERROR",
+                    e.to_string(),
+                ))
+            }
+        }
+    }
+    if let Err(e) = fault::check_total_delay(&asked) {
+        return Err(reply::Reply::error(
+            http::StatusCode::BAD_REQUEST,
+            "PARAM_ERROR",
+            e.to_string(),
+        ));
+    }
+    let mut faults = shared.faults.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    faults.extend(asked);
+    for fault in &faults {
+        if let Fault::Delay(delay) = fault {
+            tokio::time::sleep(*delay).await;
+        }
+    }
+    Ok(faults)
 }

@@ -12,6 +12,10 @@ use super::state::{now_rfc3339, BillFile, Order, Refund, State};
 /// The emulator-only query parameter of `v3/bill/tradebill` that asks for a synthetic bill of that
 /// many rows (177 bytes each), generated while it streams.
 pub(crate) const SYNTHETIC_ROWS: &str = "emulator_bill_rows";
+
+/// The most synthetic rows one bill may have (about 17.7 GB): its SHA-1 is computed while the
+/// request is answered, so `u64::MAX` rows would never answer.
+pub(crate) const MAX_SYNTHETIC_ROWS: u64 = 100_000_000;
 use super::Mode;
 use crate::crypto::AesGcm;
 
@@ -435,7 +439,14 @@ fn refund(state: &State, request: &Incoming<'_>) -> Result<Reply, Reply> {
     if Some(total) != order.request["amount"]["total"].as_u64() {
         return Err(param_error("amount.total", "differs from the order's total"));
     }
-    if refund == 0 || order.refunded + refund > total {
+    // Both amounts come from the client: an overflowing sum is a bad parameter, not a panic.
+    let Some(refunded) = order.refunded.checked_add(refund) else {
+        return Err(param_error(
+            "amount.refund",
+            "is too large (the refunds would overflow)",
+        ));
+    };
+    if refund == 0 || refunded > total {
         return Err(Reply::error(
             StatusCode::BAD_REQUEST,
             "INVALID_REQUEST",
@@ -450,7 +461,7 @@ fn refund(state: &State, request: &Incoming<'_>) -> Result<Reply, Reply> {
             "商户退款单号重复 (out_refund_no already used)",
         ));
     }
-    order.refunded += refund;
+    order.refunded = refunded;
     let record = Refund {
         refund_id: format!("50300{:024}", state.next()),
         out_trade_no: out_trade_no.clone(),
@@ -559,7 +570,22 @@ fn trade_bill(state: &State, identity: &Identity, request: &Incoming<'_>) -> Res
     } else {
         bytes::Bytes::from(bill)
     };
-    let (file, hash_value) = match request.query_param(SYNTHETIC_ROWS).and_then(|n| n.parse::<u64>().ok()) {
+    let rows = match request.query_param(SYNTHETIC_ROWS) {
+        None => None,
+        Some(n) => match n.parse::<u64>() {
+            Ok(rows) if rows <= MAX_SYNTHETIC_ROWS => Some(rows),
+            _ => {
+                let issue = format!("must be a number of rows from 0 to {MAX_SYNTHETIC_ROWS}");
+                return Err(Reply::error_with_detail(
+                    StatusCode::BAD_REQUEST,
+                    "PARAM_ERROR",
+                    format!("参数错误: {SYNTHETIC_ROWS} {issue}"),
+                    json!({"field": SYNTHETIC_ROWS, "location": "query", "issue": issue}),
+                ));
+            }
+        },
+    };
+    let (file, hash_value) = match rows {
         // A bill of any size, generated while streaming: its digest is computed the same way.
         Some(rows) if !gzip => {
             let mut digest = crate::crypto::backend::StreamingDigest::sha1();

@@ -38,9 +38,10 @@ pub(crate) fn forbidden_char(text: &str) -> Option<char> {
     text.chars().find(|&c| !allowed(c))
 }
 
-/// How deep elements may nest. WeChat Pay's XML is flat (one level under `<xml>`, a few fields
-/// such as `detail` one more); the cap keeps hostile input from exhausting the stack in the
-/// parser or in the recursive clone, serialization and drop of the parsed value.
+/// How deep elements may nest, counting `<xml>` itself. WeChat Pay's XML is flat (one level under
+/// `<xml>`, a few fields such as `detail` one more); the cap keeps hostile input from exhausting
+/// the stack in the parser or in the recursive clone, serialization and drop of the parsed value.
+/// `to_xml` refuses to write what `to_array` would refuse to read.
 pub const MAX_DEPTH: usize = 32;
 
 /// `[\pL_][\pL0-9._:-]*`, as PHP validates element names.
@@ -129,7 +130,8 @@ impl Transformer {
             return Err(ConfigError::new("xml", "must be an object").into());
         };
         let mut out = String::from("<xml>");
-        write_map(&mut out, map, 1)?;
+        // `<xml>` is level 1, its children level 2.
+        write_map(&mut out, map, 2)?;
         out.push_str("</xml>");
         Ok(out)
     }
@@ -308,12 +310,20 @@ mod tests {
         let over = format!("<xml>{}x{}</xml>", "<a>".repeat(MAX_DEPTH), "</a>".repeat(MAX_DEPTH));
         assert!(Transformer::to_array(&over).is_err());
 
-        let mut deep = json!("leaf");
-        for _ in 0..40 {
-            deep = json!({ "a": deep });
-        }
-        let err = Transformer::to_xml(&json!({ "d": deep })).unwrap_err();
+        let nested = |levels: usize| {
+            let mut value = json!("leaf");
+            for _ in 0..levels {
+                value = json!({ "a": value });
+            }
+            value
+        };
+        let err = Transformer::to_xml(&json!({ "d": nested(40) })).unwrap_err();
         assert!(err.is_config() && err.to_string().contains("deeper than 32"), "{err}");
+        // What to_xml writes, to_array reads back: 32 levels counting <xml>, and not one more
+        // (found by the `xml` fuzz target: 33 levels were written, then refused on reading).
+        let at_cap = Transformer::to_xml(&json!({ "d": nested(MAX_DEPTH - 2) })).unwrap();
+        assert!(Transformer::to_array(&at_cap).is_ok());
+        assert!(Transformer::to_xml(&json!({ "d": nested(MAX_DEPTH - 1) })).is_err());
     }
 
     #[test]
