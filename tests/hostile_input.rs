@@ -213,10 +213,12 @@ fn multipart_names_cannot_inject_part_headers() {
     let client = builder(&server).build().unwrap();
     let media = MediaUtil::from_bytes("x.png\r\nContent-Type: text/html\r\nX: 1", b"\x89PNG".to_vec())
         .text_part("note\"\r\nX-Injected: 1", "v");
-    client
-        .chain("v3/merchant/media/upload")
-        .post(media.into_options())
-        .unwrap();
+    let upload = client.chain("v3/merchant/media/upload");
+    upload.post(media.clone().into_options()).unwrap();
+    runtime().block_on(upload.post_async(media.into_options())).unwrap();
+    let requests = server.requests();
+    // One MediaUtil, one boundary: blocking and async send the very same body.
+    assert_eq!(requests[0].body, requests[1].body);
     let sent = server.last();
     let body = String::from_utf8_lossy(&sent.body);
     assert!(!body.contains("\r\nX: 1") && !body.contains("\r\nX-Injected"), "{body}");
