@@ -167,6 +167,20 @@ impl ClientInner {
                 return Err(ConfigError::new(key, "is an APIv2 option: it applies to v2/… paths only").into());
             }
         }
+        // chain() joins segments with one `/`, so `https://host/…` arrives as `https:/host/…`.
+        let first = template.split('/').next().unwrap_or_default().to_ascii_lowercase();
+        if template.contains("://") || first == "http:" || first == "https:" {
+            return Err(ConfigError::new(
+                "path",
+                format!(
+                    "{:?} is an absolute URL; chain() takes a path such as v3/pay/transactions/native. To fetch a \
+                     download_url use Client::download_bill (bills) or Client::download (other files)",
+                    crate::signed_headers::excerpt(&crate::redact::userinfo(template))
+                ),
+            )
+            .into());
+        }
+        crate::option_keys::check(template, &options.variables)?;
         let path = template::expand(template, &options.variables)?;
         let entry = crate::catalog::find(method.as_str(), template);
         // Endpoints that live on another host (apihk, …/hk/) go there under the default base

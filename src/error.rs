@@ -505,6 +505,13 @@ pub enum TemplateError {
         /// The JSON type found.
         found: &'static str,
     },
+    /// The expanded path has a `.` or `..` segment (literal, from a variable, or percent-encoded),
+    /// which a server or proxy would resolve to another endpoint than the one signed.
+    #[error("path template {template} expands to a path with a `.` or `..` segment")]
+    DotSegment {
+        /// The path template.
+        template: String,
+    },
     /// The template itself is malformed (unclosed brace, unsupported operator).
     #[error("malformed path template {template}: {reason}")]
     Syntax {

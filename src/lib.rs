@@ -94,13 +94,18 @@ mod download;
 pub mod emulator;
 mod error;
 mod formatter;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod key_ring;
 mod media;
 pub mod middleware;
 mod notify;
+mod option_keys;
 mod options;
 mod pay_sign;
 mod query;
+mod redact;
 mod request;
 mod response;
 mod runtime;

@@ -207,13 +207,18 @@ impl MediaUtil {
         self.file.is_empty()
     }
 
-    /// The `Content-Type` header value.
+    /// The `Content-Type` header value, for inspection. Send uploads with
+    /// [`into_options`](Self::into_options): a request built by hand from this and
+    /// [`body`](Self::body) would be signed over the whole body, not `meta`, and refused.
     pub fn content_type(&self) -> String {
         format!("multipart/form-data; boundary={}", self.boundary)
     }
 
     /// The multipart body with the default layout: `meta`, then the file (named as set with
-    /// [`file_part`](Self::file_part), else `file`), then any text parts.
+    /// [`file_part`](Self::file_part), else `file`), then any text parts — for inspection only.
+    /// Send uploads with [`into_options`](Self::into_options), which lays the body out for the
+    /// endpoint (the catalog's part names and order) and signs `meta` as WeChat Pay requires; these
+    /// bytes sent as a `body` option would be signed whole and refused.
     pub fn body(&self) -> Bytes {
         let name = self.file_part.clone().unwrap_or_else(|| "file".to_owned());
         self.body_with(&name, false)

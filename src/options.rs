@@ -26,6 +26,11 @@ use crate::template::json_type;
 /// | `nonceless` | APIv2: do not add `nonce_str` |
 /// | anything else | a path-template variable, e.g. `"transaction_id"` for `{transaction_id}` |
 ///
+/// Unlike wechatpay-php, where Guzzle ignores keys it does not know, a key that is neither an
+/// option nor a variable of the path is an error naming the key and the nearest one it may have
+/// meant (`qeury` → `query`); Guzzle options such as `debug` or `verify` are refused with a
+/// pointer to what does their job here.
+///
 /// A value of the wrong type is reported, naming the key, when the verb is called — before any I/O.
 ///
 /// ```

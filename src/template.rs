@@ -150,7 +150,22 @@ pub(crate) fn expand(template: &str, variables: &Map<String, Value>) -> Result<S
         rest = &rest[at + expression.len() + 2..];
     }
     encode(rest, true, &mut out);
+    if has_dot_segment(&out) {
+        return Err(TemplateError::DotSegment {
+            template: template.to_owned(),
+        });
+    }
     Ok(out)
+}
+
+/// Whether a path (before any `?`) has a `.` or `..` segment, `%2E` spellings included: servers
+/// and proxies resolve those, so the request would reach another path than the one signed.
+fn has_dot_segment(path: &str) -> bool {
+    let path = path.split('?').next().unwrap_or_default();
+    path.split('/').any(|segment| {
+        let decoded = segment.to_ascii_lowercase().replace("%2e", ".");
+        decoded == "." || decoded == ".."
+    })
 }
 
 #[cfg(test)]
@@ -177,6 +192,29 @@ mod tests {
     fn literal_text_is_encoded_only_where_needed() {
         let v = Map::new();
         assert_eq!(expand("v3/a b/中/%41/%zz", &v).unwrap(), "v3/a%20b/%E4%B8%AD/%41/%25zz");
+    }
+
+    #[test]
+    fn dot_segments_are_refused_however_they_arrive() {
+        for (template, value) in [
+            ("v3/pay/{id}/x", "."),
+            ("v3/pay/{id}/x", ".."),
+            ("v3/{+path}", "../refund"),
+            ("v3/{+path}", "a/%2E%2e/b"),
+            ("v3/../refund/{id}", "1"),
+            ("v3/./x/{id}", "1"),
+        ] {
+            let v = vars(json!({"id": value, "path": value}));
+            assert!(
+                matches!(expand(template, &v), Err(TemplateError::DotSegment { .. })),
+                "{template} {value}"
+            );
+        }
+        // Dots inside a segment, or an encoded slash around them, are ordinary text.
+        let v = vars(json!({"id": "a..b", "path": "x/.y/z.."}));
+        assert_eq!(expand("v3/{id}/{+path}", &v).unwrap(), "v3/a..b/x/.y/z..");
+        assert_eq!(expand("v3/{id}", &vars(json!({"id": "../x"}))).unwrap(), "v3/..%2Fx");
+        assert_eq!(expand("v3/x?a=..", &Map::new()).unwrap(), "v3/x?a=..");
     }
 
     #[test]

@@ -665,3 +665,55 @@ fn blocking_calls_made_inside_the_pipeline_do_not_deadlock() {
     });
     assert_eq!(server.requests().len(), 12);
 }
+
+#[test]
+fn option_typos_absolute_urls_and_dot_segments_fail_before_io() {
+    let server = echo_server();
+    let client = builder(&server)
+        .secret("192006250b4c09247ec02edce69f6a2d")
+        .build()
+        .unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let node = client.chain("v3/pay/transactions/id/{transaction_id}");
+    let cases = [
+        (json!({"transaction_id": "1", "qeury": {"mchid": "1"}}), "`query`"),
+        (json!({"transaction_id": "1", "header": {"X": "1"}}), "`headers`"),
+        (json!({"transaction_id": "1", "transaction": "1"}), "`transaction_id`"),
+        (json!({"transaction_id": "1", "debug": true}), "middleware_before"),
+    ];
+    for (options, hint) in cases {
+        let blocking = node.get(&options).unwrap_err();
+        let asynchronous = runtime.block_on(node.get_async(&options)).unwrap_err();
+        assert_eq!(blocking.to_string(), asynchronous.to_string());
+        assert!(
+            blocking.is_config() && blocking.to_string().contains(hint),
+            "{blocking}"
+        );
+    }
+    // The same check on APIv2 paths.
+    let err = client
+        .chain("v2/pay/orderquery")
+        .post(json!({"xlm": {"out_trade_no": "T1"}}))
+        .unwrap_err();
+    assert!(err.is_config() && err.to_string().contains("`xml`"), "{err}");
+
+    // The Guzzle habit of requesting a download_url directly.
+    let err = client
+        .chain("https://api.mch.weixin.qq.com/v3/billdownload/file?token=x")
+        .get(())
+        .unwrap_err();
+    assert!(err.is_config() && err.to_string().contains("download_bill"), "{err}");
+
+    // `.` and `..` would be resolved by a server or proxy to another endpoint than the one signed.
+    for id in [".", ".."] {
+        let err = node.get(json!({ "transaction_id": id })).unwrap_err();
+        assert!(err.is_template(), "{id}: {err}");
+        let err = runtime
+            .block_on(node.get_async(json!({ "transaction_id": id })))
+            .unwrap_err();
+        assert!(err.is_template(), "{id}: {err}");
+    }
+    let err = client.chain("v3/pay/../refund/domestic/refunds").post(()).unwrap_err();
+    assert!(err.is_template(), "{err}");
+    assert!(server.requests().is_empty(), "nothing was sent");
+}

@@ -106,6 +106,7 @@ pub(crate) async fn send(
     let sign = sign_params(&params, secret, sign_type);
     params.insert("sign".into(), Value::String(sign));
 
+    crate::option_keys::check(&wire, &options.variables)?;
     let path = crate::template::expand(&wire, &options.variables)?;
     let base = inner.routed_host(entry).map_or_else(|| inner.base_uri(), str::to_owned);
     let (url, body) = if method == Method::GET {
