@@ -57,6 +57,14 @@ pub(crate) fn decode_base64(text: &str, what: &'static str) -> Result<Zeroizing<
         })
 }
 
+/// RFC 7468 labels are short runs of visible ASCII and spaces (`ENCRYPTED PRIVATE KEY`).
+fn valid_label(label: &str) -> bool {
+    label.len() <= 64
+        && label
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b' ' | b'-' | b'.'))
+}
+
 /// Parses every PEM block in `text`, in order.
 pub(crate) fn parse_all(text: &[u8]) -> Result<Vec<PemBlock>, KeyError> {
     let text = std::str::from_utf8(text).map_err(|_| KeyError::Pem {
@@ -70,9 +78,11 @@ pub(crate) fn parse_all(text: &[u8]) -> Result<Vec<PemBlock>, KeyError> {
             detail: "a BEGIN line is not closed with -----".into(),
         })?;
         let label = &after_begin[..label_end];
-        if label.contains('\n') {
+        // Checked before the label is used anywhere: with its closing `-----` missing, the
+        // "label" runs on into the key's base64, and error messages quote labels.
+        if !valid_label(label) {
             return Err(KeyError::Pem {
-                detail: "a BEGIN line is not closed with -----".into(),
+                detail: "a BEGIN line is not closed with ----- (or its label is not plain text)".into(),
             });
         }
         let body_and_rest = &after_begin[label_end + 5..];
@@ -171,6 +181,18 @@ mod tests {
             parse_all(text.as_bytes()),
             Err(KeyError::UnsupportedEncryption { .. })
         ));
+    }
+
+    #[test]
+    fn an_unclosed_begin_line_never_quotes_what_follows() {
+        // Found by the `keys` fuzz target: the label ran on into the key and errors quoted it.
+        for text in [
+            "-----BEGIN PRIVATE KEY\rMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\r-----END PRIVATE KEY-----\r",
+            "-----BEGIN PRIVATE KEY MIIEvQIBADANBgkqhkiG9w0BAQEFAASC== -----END PRIVATE KEY-----",
+        ] {
+            let err = parse_all(text.as_bytes()).unwrap_err().to_string();
+            assert!(!err.contains("MIIEvQ"), "{err}");
+        }
     }
 
     #[test]
