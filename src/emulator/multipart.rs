@@ -104,10 +104,28 @@ fn disposition_param(headers: &str, param: &str) -> Option<String> {
         l.get(..20)
             .is_some_and(|start| start.eq_ignore_ascii_case("content-disposition:"))
     })?;
-    line.split(';').find_map(|p| {
-        let (k, v) = p.trim().split_once('=')?;
-        (k == param).then(|| v.trim_matches('"').to_owned())
-    })
+    // `form-data; name="a;b"; filename="x"`: a quoted value may hold `;`, so the parameters are
+    // read in order rather than split on every `;`.
+    let mut rest = line.get(20..)?;
+    loop {
+        let (_, after) = rest.split_once(';')?;
+        let (key, after) = after.split_once('=')?;
+        let after = after.trim_start();
+        let (value, next) = match after.strip_prefix('"') {
+            Some(quoted) => {
+                let end = quoted.find('"')?;
+                (&quoted[..end], &quoted[end + 1..])
+            }
+            None => {
+                let end = after.find(';').unwrap_or(after.len());
+                (after[..end].trim_end(), &after[end..])
+            }
+        };
+        if key.trim() == param {
+            return Some(value.to_owned());
+        }
+        rest = next;
+    }
 }
 
 /// The parts, or `None` if the body is not well-formed multipart with this boundary (or has more
@@ -157,6 +175,23 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn quoted_parameters_may_hold_semicolons() {
+        // Found by the `emulator_request` fuzz target: names holding `;` were misread.
+        let headers =
+            "Content-Disposition: form-data; name=\"a;b\"; filename=\"x;name=y.png\"\r\nContent-Type: image/png";
+        assert_eq!(disposition_param(headers, "name").as_deref(), Some("a;b"));
+        assert_eq!(disposition_param(headers, "filename").as_deref(), Some("x;name=y.png"));
+        let bare = "content-disposition: form-data; name=meta ; filename=f";
+        assert_eq!(disposition_param(bare, "name").as_deref(), Some("meta"));
+        assert_eq!(disposition_param(bare, "filename").as_deref(), Some("f"));
+        assert_eq!(disposition_param(bare, "other"), None);
+        assert_eq!(
+            disposition_param("Content-Disposition: form-data; name=\"open", "name"),
+            None
+        );
     }
 
     #[test]
