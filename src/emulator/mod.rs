@@ -45,13 +45,14 @@
 //! [`EmulatorBuilder::idle_timeout`]).
 
 mod apiv2;
-mod auth;
+// Reached by the fuzzing hooks (`crate::fuzzing`) as well.
+pub(crate) mod auth;
 mod conn;
 mod fault;
 mod identity;
-mod multipart;
+pub(crate) mod multipart;
 mod notification;
-mod reply;
+pub(crate) mod reply;
 mod routes;
 mod state;
 mod tls;
