@@ -65,7 +65,10 @@ mod tests {
         assert_eq!(userinfo("http://user:secret@127.0.0.1:9"), "http://…@127.0.0.1:9");
         assert_eq!(userinfo("user:secret@127.0.0.1:9"), "…@127.0.0.1:9");
         assert_eq!(userinfo("http://u:p@ss@host:1"), "http://…@host:1");
-        assert_eq!(userinfo("http://merchant:top/secret@127.0.0.1:3128"), "http://…@127.0.0.1:3128");
+        assert_eq!(
+            userinfo("http://merchant:top/secret@127.0.0.1:3128"),
+            "http://…@127.0.0.1:3128"
+        );
         assert_eq!(userinfo("http://host:1/path"), "http://host:1/path");
         assert_eq!(userinfo("no credentials"), "no credentials");
     }

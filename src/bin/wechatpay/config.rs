@@ -55,7 +55,13 @@ pub struct Settings {
     )]
     pub private_key: Option<String>,
     /// WeChat Pay key: SERIAL_OR_PUB_KEY_ID=file:///path.pem (repeatable; comma-separated in the env)
-    #[arg(long = "cert", global = true, env = "WECHATPAY_CERTS", value_delimiter = ',', allow_hyphen_values = true)]
+    #[arg(
+        long = "cert",
+        global = true,
+        env = "WECHATPAY_CERTS",
+        value_delimiter = ',',
+        allow_hyphen_values = true
+    )]
     pub certs: Vec<String>,
     /// APIv3 key (32 bytes), for notifications and certificates
     #[arg(
