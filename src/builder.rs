@@ -7,11 +7,14 @@ use std::time::Duration;
 use base64::Engine;
 use http::{HeaderMap, HeaderValue, Uri};
 
-use crate::client::{BaseUri, Client, ClientInner, EncryptionSerial};
+use crate::base_uri::BaseUri;
+use crate::client::Client;
 use crate::crypto::{PrivateKey, PublicKey};
 use crate::error::{ConfigError, Result};
 use crate::key_ring::KeyRing;
 use crate::middleware::{MerchantSigner, Middleware, Signer, Stack, Verifier, WechatpayVerifier};
+use crate::pipeline::Pipeline;
+use crate::prepare::EncryptionSerial;
 use crate::transport::{HttpVersions, Transport, TransportConfig};
 
 /// WeChat Pay's production API host.
@@ -221,6 +224,7 @@ impl Builder {
     /// The merchant certificate and key for mutual TLS from `apiclient_cert.p12`; the password
     /// defaults to the mchid, as WeChat Pay issues it.
     #[cfg(feature = "pkcs12")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "pkcs12")))]
     pub fn merchant_pkcs12(mut self, p12: impl AsRef<[u8]>, password: Option<&str>) -> Result<Self> {
         let password = match (password, self.mchid.as_deref()) {
             (Some(password), _) => password.to_owned(),
@@ -367,7 +371,7 @@ impl Builder {
             HeaderValue::from_str(&agent).map_err(|_| ConfigError::new("user-agent", "invalid"))?,
         );
         for (name, value) in &self.headers {
-            let (name, value) = crate::client::caller_header(name, value)?;
+            let (name, value) = crate::caller_headers::caller_header(name, value)?;
             headers.insert(name, value);
         }
         Ok(headers)
@@ -446,7 +450,7 @@ impl Builder {
         let base = BaseUri::parse(&self.base_uri)?;
         let headers = self.header_map()?;
         let proxy = self.proxy_uri()?;
-        let mut stack = Stack::new(Arc::clone(&signer), verifier);
+        let mut stack = Stack::new(signer, verifier);
         for edit in std::mem::take(&mut self.edits) {
             match edit {
                 StackEdit::Insert {
@@ -461,7 +465,7 @@ impl Builder {
                 StackEdit::Remove(name) => stack.remove(&name)?,
             }
         }
-        let mut config = TransportConfig {
+        let config = TransportConfig {
             connect_timeout: self.connect_timeout,
             versions: self.versions,
             proxy,
@@ -469,36 +473,30 @@ impl Builder {
             extra_roots: self.extra_roots.iter().map(|c| c.der().to_vec()).collect(),
             client_auth: None,
         };
-        let _entered = crate::runtime::get()?.enter();
-        let transport = Transport::new(&config)?;
-        let tls_transport = match self.merchant_tls.take() {
+        let merchant_tls = match self.merchant_tls.take() {
             Some((certificate, key)) => {
                 if !certificate.matches(&key) {
                     return Err(
                         ConfigError::new("merchant_tls", "the private key does not belong to the certificate").into(),
                     );
                 }
-                config.client_auth = Some((
+                Some((
                     certificate.der().to_vec(),
                     zeroize::Zeroizing::new(key.pkcs8_der().to_vec()),
-                ));
-                Some(Transport::new(&config)?)
+                ))
             }
             None => None,
         };
-        Ok(Client::new(ClientInner {
+        Ok(Client::new(Pipeline {
             mchid: self.mchid.clone(),
-            apiv2_key: self.apiv2_key.take().map(zeroize::Zeroizing::new),
-            tls_transport,
-            signer,
+            apiv2_key: self.apiv2_key.take().map(|key| Arc::new(zeroize::Zeroizing::new(key))),
             keys: self.keys.clone(),
             private_key: self.private_key.clone(),
-            default_base: base.is_default(),
             encryption,
             base,
             headers,
             stack,
-            transport,
+            transport: Transport::new(&config, merchant_tls)?,
             timeout: self.timeout,
         }))
     }

@@ -7,9 +7,9 @@ use std::sync::Arc;
 
 use http::Method;
 
-use crate::client::ClientInner;
 use crate::error::Result;
 use crate::options::Options;
+use crate::pipeline::Pipeline;
 use crate::response::Response;
 
 /// Interned child nodes, keyed by the `&'static str` they were indexed with.
@@ -29,7 +29,7 @@ pub(crate) type Nodes = elsa::sync::FrozenMap<&'static str, Box<Chain>>;
 /// ```
 #[derive(Clone)]
 pub struct Chain {
-    inner: Arc<ClientInner>,
+    inner: Arc<Pipeline>,
     path: Arc<str>,
     children: Arc<Nodes>,
 }
@@ -72,13 +72,13 @@ macro_rules! verbs {
         /// Async: the future is `Send + 'static` and runs on any executor; dropping it cancels
         /// the request.
         pub fn $async_name(&self, options: impl Into<Options>) -> impl Future<Output = Result<Response>> + Send + 'static {
-            self.inner.spawn($method, Arc::clone(&self.path), options.into())
+            self.inner.future($method, Arc::clone(&self.path), options.into())
         }
     )*};
 }
 
 impl Chain {
-    pub(crate) fn root(inner: Arc<ClientInner>) -> Self {
+    pub(crate) fn root(inner: Arc<Pipeline>) -> Self {
         Self {
             inner,
             path: Arc::from(""),
@@ -126,7 +126,7 @@ impl Chain {
         method: Method,
         options: impl Into<Options>,
     ) -> impl Future<Output = Result<Response>> + Send + 'static {
-        self.inner.spawn(method, Arc::clone(&self.path), options.into())
+        self.inner.future(method, Arc::clone(&self.path), options.into())
     }
 
     verbs! {

@@ -5,16 +5,17 @@ use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use http::Method;
 use http_body_util::BodyExt;
 use serde::Deserialize;
 
-use crate::client::ClientInner;
 use crate::crypto::backend::StreamingDigest;
 use crate::crypto::hex;
-use crate::error::{ApiError, ConfigError, Error, Result, TransportError, TransportKind, VerifyCheck, VerifyError};
+use crate::error::{ConfigError, Error, Result, TransportError, TransportKind, VerifyCheck, VerifyError};
 use crate::options::Options;
+use crate::pipeline::{Delivery, Pipeline};
 use crate::response::Response;
 
 /// Where a bill is and how to check it: the answer of `v3/bill/tradebill`, `v3/bill/fundflowbill`
@@ -100,10 +101,10 @@ fn split_url(url: &str) -> Result<(String, String)> {
 /// Under the default base URI a download goes where its URL says (apihk, `…/hk/`), provided that
 /// is a WeChat Pay API host over HTTPS on the default port; under an explicit base URI (an
 /// emulator, a proxy) it goes there.
-fn route(inner: &ClientInner, url: &str) -> Result<(String, Options)> {
+fn route(pipeline: &Pipeline, url: &str) -> Result<(String, Option<String>)> {
     let (origin, target) = split_url(url)?;
-    if !inner.default_base {
-        return Ok((target, Options::new()));
+    if !pipeline.base().is_default() {
+        return Ok((target, None));
     }
     let uri: http::Uri = origin
         .parse()
@@ -124,9 +125,7 @@ fn route(inner: &ClientInner, url: &str) -> Result<(String, Options)> {
         )
         .into());
     }
-    let mut options = Options::new();
-    options.base_override = Some(origin);
-    Ok((target, options))
+    Ok((target, Some(origin)))
 }
 
 /// Writes to the file while hashing what is written.
@@ -181,7 +180,7 @@ fn io_error(what: &str, path: &Path, e: std::io::Error) -> Error {
 
 /// The streamed download: sign, send, stream to a partial file with gunzip and hashing, check,
 /// rename into place.
-pub(crate) async fn bill(inner: Arc<ClientInner>, bill: BillLocation, destination: PathBuf) -> Result<Downloaded> {
+pub(crate) async fn bill(pipeline: Arc<Pipeline>, bill: BillLocation, destination: PathBuf) -> Result<Downloaded> {
     let digest = match bill.hash_type.to_ascii_uppercase().as_str() {
         "SHA1" => StreamingDigest::sha1(),
         "SHA256" => StreamingDigest::sha256(),
@@ -189,14 +188,16 @@ pub(crate) async fn bill(inner: Arc<ClientInner>, bill: BillLocation, destinatio
             return Err(ConfigError::new("hash_type", format!("`{other}` is not SHA1 or SHA256")).into());
         }
     };
-    let (target, options) = route(&inner, &bill.download_url)?;
-    file(inner, &target, options, digest, Some(bill.hash_value), destination).await
+    let (target, origin) = route(&pipeline, &bill.download_url)?;
+    let limit = pause_limit(&pipeline, &Options::new());
+    let fetch = pipeline.run(Method::GET, &target, Options::new(), Delivery::Streamed { origin });
+    file(fetch, limit, digest, Some(bill.hash_value), destination).await
 }
 
 /// Any download endpoint (transfer receipts, complaint images, …) to a file, streamed; the
 /// SHA-256 of what was written is reported, and nothing is left behind on failure.
 pub(crate) async fn any(
-    inner: Arc<ClientInner>,
+    pipeline: Arc<Pipeline>,
     target: String,
     options: Options,
     destination: PathBuf,
@@ -211,34 +212,36 @@ pub(crate) async fn any(
         )
         .into());
     }
-    file(inner, &target, options, StreamingDigest::sha256(), None, destination).await
+    // The client's timeout bounds the wait for the answer's head (in the pipeline) and each pause
+    // between chunks (below), not the whole transfer: a large bill may rightly take minutes.
+    let limit = pause_limit(&pipeline, &options);
+    let fetch = pipeline.run(Method::GET, &target, options, Delivery::Streamed { origin: None });
+    file(fetch, limit, StreamingDigest::sha256(), None, destination).await
+}
+
+/// The longest pause allowed between chunks of a download: the call's timeout, if any.
+fn pause_limit(pipeline: &Pipeline, options: &Options) -> Duration {
+    options
+        .timeout
+        .or(pipeline.timeout)
+        .filter(|t| !t.is_zero())
+        .unwrap_or(Duration::MAX)
 }
 
 async fn file(
-    inner: Arc<ClientInner>,
-    target: &str,
-    options: Options,
+    fetch: impl std::future::Future<Output = Result<Response>>,
+    limit: Duration,
     digest: StreamingDigest,
     expected: Option<String>,
     destination: PathBuf,
 ) -> Result<Downloaded> {
-    let (mut request, timeout) = inner.prepare(Method::GET, target, options)?;
-    // The client's timeout bounds the wait for the answer and each pause between chunks, not the
-    // whole transfer (a large bill may rightly take minutes).
-    let limit = timeout.unwrap_or(std::time::Duration::MAX);
-    crate::middleware::sign(inner.signer.as_ref(), &mut request).await?;
-    let response = tokio::time::timeout(limit, inner.transport.send_streaming(request))
-        .await
-        .map_err(|_| Error::Timeout(limit))??;
-    let (parts, mut body) = response.into_parts();
-    if !parts.status.is_success() {
-        let bytes = http_body_util::Limited::new(body, 1 << 20)
-            .collect()
-            .await
-            .map(|b| b.to_bytes())
-            .unwrap_or_default();
-        return Err(ApiError::from_response(Response::new(parts.status, parts.headers, bytes)).into());
-    }
+    let response = fetch.await?;
+    let mut body = response.take_stream().ok_or_else(|| {
+        ConfigError::new(
+            "middleware",
+            "a layer replaced the download's streamed answer with a buffered one",
+        )
+    })?;
 
     let directory = destination
         .parent()

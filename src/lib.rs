@@ -80,10 +80,13 @@
 //! has RSA-OAEP built in (with `ring`, RSA-OAEP comes from the RustCrypto `rsa` crate).
 //! [`crypto_backend`] tells which one a build uses.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+mod base_uri;
 mod builder;
+mod caller_headers;
 pub mod catalog;
 mod chain;
 mod client;
@@ -91,6 +94,7 @@ mod clock;
 mod crypto;
 mod download;
 #[cfg(feature = "emulator")]
+#[cfg_attr(docsrs, doc(cfg(feature = "emulator")))]
 pub mod emulator;
 mod error;
 mod formatter;
@@ -104,6 +108,8 @@ mod notify;
 mod option_keys;
 mod options;
 mod pay_sign;
+mod pipeline;
+mod prepare;
 mod query;
 mod redact;
 mod request;

@@ -56,10 +56,6 @@ pub struct Options {
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) variables: Map<String, Value>,
     pub(crate) timeout: Option<Duration>,
-    /// What the signature covers when it is not the body (a multipart upload's `meta` JSON).
-    pub(crate) signed_body: Option<Bytes>,
-    /// A base URI for this request only (downloads whose URL names another WeChat Pay host).
-    pub(crate) base_override: Option<String>,
     /// The `query` option as given, when an object (APIv2 signs GET parameters).
     pub(crate) query_map: Option<Map<String, Value>>,
     /// APIv2: the parameters, sent as XML (POST) or in the query (GET), signed.

@@ -54,3 +54,32 @@ impl Endpoint {
         &self.template
     }
 }
+
+/// How the pipeline treats a request beyond its bytes, set when it is prepared and read by the
+/// built-in layers and the transport (a user's layer sees the request, not this).
+#[derive(Clone, Default)]
+pub(crate) struct Call {
+    /// An APIv2 call: signed inside its body, answered in XML checked with the APIv2 key.
+    pub(crate) v2: Option<V2Call>,
+    /// Send it on connections that present the merchant certificate.
+    pub(crate) mutual_tls: bool,
+    /// A download: a 2xx body is left unread for the caller to stream.
+    pub(crate) streamed: bool,
+}
+
+/// What the `verifier` layer needs to check an APIv2 answer.
+#[derive(Clone)]
+pub(crate) struct V2Call {
+    pub(crate) key: std::sync::Arc<zeroize::Zeroizing<String>>,
+    pub(crate) entry: Option<&'static crate::catalog::Entry>,
+}
+
+impl std::fmt::Debug for Call {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Call")
+            .field("v2", &self.v2.is_some())
+            .field("mutual_tls", &self.mutual_tls)
+            .field("streamed", &self.streamed)
+            .finish()
+    }
+}

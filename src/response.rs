@@ -1,5 +1,7 @@
 //! A completed HTTP answer.
 
+use std::sync::{Arc, Mutex};
+
 use bytes::Bytes;
 use http::{HeaderMap, StatusCode};
 use serde::de::DeserializeOwned;
@@ -10,11 +12,17 @@ use crate::error::{DecodeError, Result};
 ///
 /// By the time a verb returns it, the pipeline has verified the signature (unless the endpoint is
 /// an unsigned download) and turned non-2xx statuses into [`Error::Api`](crate::Error::Api).
+///
+/// Middleware also sees the answers of [`Client::download_bill`](crate::Client::download_bill) and
+/// [`Client::download`](crate::Client::download): those are [streamed](Self::is_streamed), their
+/// body is written to disk after the pipeline returns and [`bytes`](Self::bytes) is empty.
 #[derive(Debug, Clone)]
 pub struct Response {
     status: StatusCode,
     headers: HeaderMap,
     body: Bytes,
+    /// A download's unread body, taken once by the download.
+    stream: Option<Arc<Mutex<Option<hyper::body::Incoming>>>>,
 }
 
 impl Response {
@@ -30,7 +38,35 @@ impl Response {
             status,
             headers,
             body: body.into(),
+            stream: None,
         }
+    }
+
+    /// A download's answer, its body still on the connection.
+    pub(crate) fn streamed(status: StatusCode, headers: HeaderMap, body: hyper::body::Incoming) -> Self {
+        Self {
+            status,
+            headers,
+            body: Bytes::new(),
+            stream: Some(Arc::new(Mutex::new(Some(body)))),
+        }
+    }
+
+    /// Whether the body is a download's stream, read after the pipeline returns rather than
+    /// held here ([`bytes`](Self::bytes) is then empty).
+    ///
+    /// ```
+    /// let r = wechatpay::Response::new(http::StatusCode::OK, http::HeaderMap::new(), "{}");
+    /// assert!(!r.is_streamed());
+    /// ```
+    pub fn is_streamed(&self) -> bool {
+        self.stream.is_some()
+    }
+
+    /// Takes a download's body stream (once).
+    pub(crate) fn take_stream(&self) -> Option<hyper::body::Incoming> {
+        let slot = self.stream.as_ref()?;
+        slot.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take()
     }
 
     /// The HTTP status.
@@ -41,6 +77,17 @@ impl Response {
     /// The headers.
     pub fn headers(&self) -> &HeaderMap {
         &self.headers
+    }
+
+    /// The headers, for a layer that adds or rewrites some on the way back.
+    ///
+    /// ```
+    /// let mut r = wechatpay::Response::new(http::StatusCode::OK, http::HeaderMap::new(), "");
+    /// r.headers_mut().insert("x-cache", http::HeaderValue::from_static("hit"));
+    /// assert_eq!(r.headers()["x-cache"], "hit");
+    /// ```
+    pub fn headers_mut(&mut self) -> &mut HeaderMap {
+        &mut self.headers
     }
 
     /// The body bytes, exactly as received.

@@ -1,19 +1,25 @@
-//! The I/O runtime every request runs on, whichever verb started it.
+//! Where the pipeline runs: on the caller's executor, with sockets and timers on a tokio runtime.
 //!
-//! Blocking and async verbs both spawn the same pipeline future here: blocking verbs wait for it
-//! on a channel, async verbs await its handle. Sockets, timers and pooled connections therefore
-//! all live on one runtime that outlives any caller's, so a client works from a plain `main`,
-//! inside a tokio runtime of either flavour, from `spawn_blocking`, from other executors, and
-//! across runtimes that come and go (as in tests), without "dispatch task is gone" errors.
+//! - **Async verbs** return a future that runs the whole pipeline (options, signing, the
+//!   layers, verification) in the caller's task. Inside a tokio runtime, connections are made and
+//!   driven on that runtime, like any hyper client's. On another executor (no tokio context), each
+//!   poll enters the crate's own I/O runtime, which then owns the sockets and timers.
+//! - **Blocking verbs** on a plain thread drive the same future on a small current-thread runtime
+//!   that belongs to the calling thread: the thread does its own I/O, and nothing wakes it but
+//!   the socket. Called from inside a tokio runtime (where a thread must not start another
+//!   runtime), the future runs on the crate's I/O runtime while the thread waits once for it.
+//!
+//! Connections are pooled per runtime (see `transport::pools`); when a runtime shuts down, its
+//! pool goes with it, so a client outlives every runtime that used it.
 
 use std::cell::Cell;
 use std::future::Future;
-use std::pin::Pin;
 use std::sync::OnceLock;
-use std::task::{Context, Poll};
+use std::task::Poll;
 
-use tokio::runtime::{Builder, Runtime};
-use tokio::task::JoinHandle;
+use futures_util::FutureExt as _;
+
+use tokio::runtime::{Builder, Handle, Runtime};
 
 use crate::error::{ConfigError, Error, Result};
 
@@ -23,12 +29,19 @@ static RUNTIME: OnceLock<std::result::Result<Runtime, String>> = OnceLock::new()
 static OWNER: OnceLock<u32> = OnceLock::new();
 
 thread_local! {
-    /// Set on the runtime's own worker threads.
+    /// Set on the I/O runtime's own worker threads.
     static ON_RUNTIME: Cell<bool> = const { Cell::new(false) };
+
+    /// The calling thread's runtime for blocking verbs, made on first use and dropped (with
+    /// its connections) when the thread ends.
+    static THREAD_RUNTIME: std::result::Result<Runtime, String> = Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string());
 }
 
-/// The shared runtime, started on first use; never dropped (a runtime must not be dropped from
-/// async code, and a client may be dropped anywhere).
+/// The crate's I/O runtime, started on first use; never dropped (a runtime must not be dropped
+/// from async code, and a client may be dropped anywhere).
 pub(crate) fn get() -> Result<&'static Runtime> {
     let runtime = RUNTIME
         .get_or_init(|| {
@@ -43,12 +56,7 @@ pub(crate) fn get() -> Result<&'static Runtime> {
                 .map_err(|e| e.to_string())
         })
         .as_ref()
-        .map_err(|e| {
-            Error::from(ConfigError::new(
-                "runtime",
-                format!("cannot start the I/O runtime: {e}"),
-            ))
-        })?;
+        .map_err(|e| cannot_start(e))?;
     if OWNER.get() != Some(&std::process::id()) {
         return Err(ConfigError::new(
             "runtime",
@@ -60,24 +68,50 @@ pub(crate) fn get() -> Result<&'static Runtime> {
     Ok(runtime)
 }
 
-/// Runs `future` on the shared runtime; the result is awaited, and dropping it cancels the work.
-pub(crate) fn spawn<T: Send + 'static>(future: impl Future<Output = Result<T>> + Send + 'static) -> Result<Spawned<T>> {
-    Ok(Spawned(get()?.spawn(future)))
+fn cannot_start(e: &str) -> Error {
+    ConfigError::new("runtime", format!("cannot start the I/O runtime: {e}")).into()
 }
 
-/// Runs `future` on the shared runtime and blocks the calling thread until it finishes.
+/// Runs `future` in the caller's task. Under a tokio runtime it polls as is; elsewhere each poll
+/// enters the crate's I/O runtime, so sockets and timers have a driver on any executor.
+pub(crate) fn in_caller<T>(future: impl Future<Output = Result<T>>) -> impl Future<Output = Result<T>> {
+    async move {
+        let mut future = std::pin::pin!(future);
+        std::future::poll_fn(move |cx| {
+            if Handle::try_current().is_ok() {
+                return future.as_mut().poll(cx);
+            }
+            match get() {
+                Ok(runtime) => {
+                    let _entered = runtime.enter();
+                    future.as_mut().poll(cx)
+                }
+                Err(e) => Poll::Ready(Err(e)),
+            }
+        })
+        .await
+    }
+}
+
+/// Runs `future` to completion from a blocking call.
 ///
-/// Safe from any thread, including a tokio worker: the calling thread only waits on a standard
-/// channel, it never enters a runtime. One caveat no bridge can remove: called from a
-/// current-thread runtime, that runtime is paused while it waits, so a custom signer or
-/// middleware that needs a task on that same runtime cannot finish — use the `_async` verb there.
+/// On a thread outside any runtime (a plain `main`, `spawn_blocking`, a thread pool) the thread
+/// drives the future itself on its own current-thread runtime. Inside a runtime the future goes
+/// to the crate's I/O runtime and the thread waits on a channel; on a current-thread runtime
+/// that runtime is paused while it waits, so a custom signer or middleware that needs a task on
+/// that same runtime cannot finish — use the `_async` verb there.
 pub(crate) fn block_on<T: Send + 'static>(future: impl Future<Output = Result<T>> + Send + 'static) -> Result<T> {
+    if Handle::try_current().is_err() {
+        return THREAD_RUNTIME.with(|runtime| match runtime {
+            Ok(runtime) => runtime.block_on(future),
+            Err(e) => Err(cannot_start(e)),
+        });
+    }
     let (tx, rx) = std::sync::mpsc::sync_channel(1);
     let runtime = get()?;
-    let handle = runtime.spawn(future);
     runtime.spawn(async move {
         // The receiver waits until this sends; a failed send means the caller is gone.
-        let _ = tx.send(handle.await);
+        let _ = tx.send(std::panic::AssertUnwindSafe(future).catch_unwind().await);
     });
     // Called from inside the pipeline (a middleware or signer making a blocking call): hand this
     // worker's other tasks to the rest of the pool while it waits, or every worker could end up
@@ -87,40 +121,14 @@ pub(crate) fn block_on<T: Send + 'static>(future: impl Future<Output = Result<T>
     } else {
         rx.recv()
     };
-    received.map_or_else(|_| Err(task_lost()), joined)
-}
-
-/// A finished task's result; a panic in user middleware is re-raised in the caller, where it
-/// belongs.
-fn joined<T>(result: std::result::Result<Result<T>, tokio::task::JoinError>) -> Result<T> {
-    match result {
-        Ok(result) => result,
-        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-        Err(_) => Err(task_lost()),
-    }
-}
-
-fn task_lost() -> Error {
-    ConfigError::new(
-        "runtime",
-        "the request task ended without an answer (the runtime shut down)",
-    )
-    .into()
-}
-
-/// A request running on the shared runtime; aborted when dropped unfinished.
-pub(crate) struct Spawned<T>(JoinHandle<Result<T>>);
-
-impl<T> Future for Spawned<T> {
-    type Output = Result<T>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T>> {
-        Pin::new(&mut self.0).poll(cx).map(joined)
-    }
-}
-
-impl<T> Drop for Spawned<T> {
-    fn drop(&mut self) {
-        self.0.abort();
+    match received {
+        Ok(Ok(result)) => result,
+        // A panic in user middleware is re-raised in the caller, where it belongs.
+        Ok(Err(panic)) => std::panic::resume_unwind(panic),
+        Err(_) => Err(ConfigError::new(
+            "runtime",
+            "the request task ended without an answer (the runtime shut down)",
+        )
+        .into()),
     }
 }

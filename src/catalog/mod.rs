@@ -25,6 +25,7 @@
 //! [`Builder::encrypt_with`](crate::Builder::encrypt_with)).
 
 #[cfg(feature = "accessors")]
+#[cfg_attr(docsrs, doc(cfg(feature = "accessors")))]
 pub mod accessors;
 mod entry;
 

@@ -176,6 +176,7 @@ impl PemUtil {
     /// # Ok::<(), wechatpay::Error>(())
     /// ```
     #[cfg(feature = "pkcs12")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "pkcs12")))]
     pub fn load_pkcs12(bytes: impl AsRef<[u8]>, password: &str) -> Result<(Certificate, PrivateKey)> {
         use crate::error::KeyError;
         let store =

@@ -52,18 +52,21 @@ impl SignedNotification {
     /// POSTs it to `url` (your webhook); returns the status your server answered.
     pub fn post_async(&self, url: &str) -> impl std::future::Future<Output = Result<StatusCode>> + Send + 'static {
         let (headers, body, url) = (self.header_map(), self.body.clone(), url.to_owned());
-        async move {
+        crate::runtime::in_caller(async move {
             let uri: http::Uri = url
                 .parse()
                 .map_err(|_| ConfigError::new("url", format!("{url:?} is not a URI")))?;
-            let transport = crate::transport::Transport::new(&crate::transport::TransportConfig {
-                connect_timeout: std::time::Duration::from_secs(10),
-                versions: crate::transport::HttpVersions::Any,
-                proxy: None,
-                max_body: 1 << 20,
-                client_auth: None,
-                extra_roots: Vec::new(),
-            })?;
+            let transport = crate::transport::Transport::new(
+                &crate::transport::TransportConfig {
+                    connect_timeout: std::time::Duration::from_secs(10),
+                    versions: crate::transport::HttpVersions::Any,
+                    proxy: None,
+                    max_body: 1 << 20,
+                    client_auth: None,
+                    extra_roots: Vec::new(),
+                },
+                None,
+            )?;
             let mut request = http::Request::builder()
                 .method(Method::POST)
                 .uri(uri)
@@ -71,7 +74,7 @@ impl SignedNotification {
                 .map_err(|e| TransportError::new(TransportKind::Io, e.to_string(), None))?;
             *request.headers_mut() = headers;
             Ok(transport.send(request).await?.status())
-        }
+        })
     }
 }
 

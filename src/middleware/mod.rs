@@ -22,7 +22,7 @@ use std::sync::Arc;
 
 use futures_util::future::BoxFuture;
 
-pub(crate) use signer::{sign, SignedBody};
+pub(crate) use signer::SignedBody;
 pub use signer::{MerchantSigner, Signer, SigningRequest};
 pub use verifier::{Verifier, WechatpayVerifier};
 

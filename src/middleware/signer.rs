@@ -13,7 +13,7 @@ use super::{Middleware, Next};
 use crate::crypto::{PrivateKey, Rsa};
 use crate::error::{ConfigError, Result};
 use crate::formatter::Formatter;
-use crate::request::Request;
+use crate::request::{Call, Request};
 use crate::response::Response;
 
 /// What is signed: method, request target as sent (path and query) and body bytes.
@@ -164,7 +164,7 @@ impl Signer for MerchantSigner {
 pub(crate) struct SignedBody(pub(crate) Bytes);
 
 /// Adds `Authorization` to `request`, signed by `signer` over the request as it will be sent.
-pub(crate) async fn sign(signer: &dyn Signer, request: &mut Request) -> Result<()> {
+async fn sign(signer: &dyn Signer, request: &mut Request) -> Result<()> {
     let body = match request.extensions().get::<SignedBody>() {
         Some(SignedBody(meta)) => meta.clone(),
         None => request.body().clone(),
@@ -187,10 +187,14 @@ pub(crate) async fn sign(signer: &dyn Signer, request: &mut Request) -> Result<(
 }
 
 /// The `signer` layer: builds the [`SigningRequest`] from the request as it will be sent.
+/// APIv2 calls pass unchanged: their `sign` is a field of the body, made when it was prepared.
 pub(super) struct SignerLayer(pub(super) Arc<dyn Signer>);
 
 impl Middleware for SignerLayer {
     fn handle<'a>(&'a self, mut request: Request, next: Next<'a>) -> BoxFuture<'a, Result<Response>> {
+        if request.extensions().get::<Call>().is_some_and(|call| call.v2.is_some()) {
+            return next.run(request);
+        }
         Box::pin(async move {
             sign(self.0.as_ref(), &mut request).await?;
             next.run(request).await

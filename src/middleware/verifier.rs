@@ -12,7 +12,7 @@ use crate::crypto::backend;
 use crate::crypto::hex;
 use crate::error::{Result, VerifyCheck, VerifyError};
 use crate::key_ring::KeyRing;
-use crate::request::{Endpoint, Request};
+use crate::request::{Call, Endpoint, Request};
 use crate::response::Response;
 use crate::signed_headers::SignedHeaders;
 
@@ -131,10 +131,17 @@ impl Verifier for WechatpayVerifier {
 }
 
 /// The `verifier` layer: runs the [`Verifier`] on 2xx answers; a failure keeps the response.
+/// APIv2 answers are checked the APIv2 way instead (`return_code`, `result_code`, `sign`).
 pub(super) struct VerifierLayer(pub(super) Arc<dyn Verifier>);
 
 impl Middleware for VerifierLayer {
     fn handle<'a>(&'a self, request: Request, next: Next<'a>) -> BoxFuture<'a, Result<Response>> {
+        if let Some(v2) = request.extensions().get::<Call>().and_then(|call| call.v2.clone()) {
+            return Box::pin(async move {
+                let response = next.run(request).await?;
+                crate::v2::check(response, v2.entry, &v2.key)
+            });
+        }
         Box::pin(async move {
             let endpoint = request
                 .extensions()

@@ -1,5 +1,6 @@
-//! The APIv2 pipeline behind `v2/…` paths: parameters signed with the APIv2 key and sent as XML
-//! (POST) or in the query (GET), answers checked for `return_code`, `result_code` and `sign`.
+//! Options → the APIv2 request behind a `v2/…` path: the parameters get `nonce_str` and the
+//! APIv2 `sign` and go out as XML (POST) or in the query (GET). The answer is checked by the
+//! `verifier` layer (`v2::check`).
 
 use std::sync::Arc;
 
@@ -8,13 +9,13 @@ use http::header::{ACCEPT, CONTENT_TYPE};
 use http::{HeaderValue, Method, Uri};
 use serde_json::{Map, Value};
 
-use super::{sign_params, verify_params, Transformer};
-use crate::catalog::{self, ResponseKind};
-use crate::client::ClientInner;
+use super::{sign_params, Transformer};
+use crate::catalog;
 use crate::crypto::SignType;
-use crate::error::{ApiError, ConfigError, Error, Result, VerifyCheck, VerifyError};
+use crate::error::{ConfigError, Result};
 use crate::options::Options;
-use crate::response::Response;
+use crate::pipeline::Pipeline;
+use crate::request::{Call, Endpoint, Request, V2Call};
 
 /// Whether `template` is an APIv2 path (`v2/…`, any case).
 pub(crate) fn is_v2(template: &str) -> bool {
@@ -55,19 +56,14 @@ fn refuse_unsendable(path: &str, value: &Value) -> Result<()> {
     }
 }
 
-/// Prepares, signs, sends and checks one APIv2 call.
-pub(crate) async fn send(
-    inner: Arc<ClientInner>,
-    method: Method,
-    template: Arc<str>,
-    options: Options,
-) -> Result<Response> {
-    options.validate()?;
-    let secret = inner
+/// The signed APIv2 request for `method` `template` with `options`.
+pub(crate) fn prepare(pipeline: &Pipeline, method: Method, template: &str, options: Options) -> Result<Request> {
+    let key = pipeline
         .apiv2_key
-        .as_deref()
+        .as_ref()
         .ok_or_else(|| ConfigError::new("secret", "APIv2 calls (v2/… paths) need the APIv2 key: Builder::secret"))?;
-    let mchid = inner
+    let secret: &str = key;
+    let mchid = pipeline
         .mchid
         .as_deref()
         .ok_or_else(|| ConfigError::new("mchid", "APIv2 calls need the mchid"))?;
@@ -108,7 +104,9 @@ pub(crate) async fn send(
 
     crate::option_keys::check(&wire, &options.variables)?;
     let path = crate::template::expand(&wire, &options.variables)?;
-    let base = inner.routed_host(entry).map_or_else(|| inner.base_uri(), str::to_owned);
+    let base = pipeline
+        .routed_host(entry)
+        .map_or_else(|| pipeline.base().to_string(), str::to_owned);
     let (url, body) = if method == Method::GET {
         let query = crate::query::build(&Value::Object(params))?;
         (format!("{base}{path}?{query}"), Bytes::new())
@@ -121,15 +119,7 @@ pub(crate) async fn send(
     let uri: Uri = url
         .parse()
         .map_err(|e| ConfigError::new("path", format!("{url:?} is not a valid URI: {e}")))?;
-    let mut request = http::Request::builder()
-        .method(method.clone())
-        .uri(uri)
-        .body(body)
-        .map_err(|e| ConfigError::new("request", e.to_string()))?;
-    let headers = request.headers_mut();
-    for (name, value) in inner.headers.iter() {
-        headers.insert(name.clone(), value.clone());
-    }
+    let mut headers = pipeline.default_headers().clone();
     headers.insert(
         ACCEPT,
         HeaderValue::from_static("text/xml, text/plain, application/x-gzip"),
@@ -138,55 +128,27 @@ pub(crate) async fn send(
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/xml; charset=utf-8"));
     }
     for (name, value) in &options.headers {
-        let (name, value) = crate::client::caller_header(name, value)?;
+        let (name, value) = crate::caller_headers::caller_header(name, value)?;
         headers.insert(name, value);
     }
-
-    let security = options.security.unwrap_or_else(|| entry.is_some_and(|e| e.v2_security));
-    let transport = if security {
-        inner.tls_transport.as_ref().ok_or_else(|| {
-            ConfigError::new(
-                "merchant_tls",
-                format!("{template} needs the merchant API certificate (mutual TLS): Builder::merchant_tls"),
-            )
-        })?
-    } else {
-        &inner.transport
-    };
-    let timeout = options.timeout.or(inner.timeout).filter(|t| !t.is_zero());
-    let sending = transport.send(request);
-    let response = match timeout {
-        Some(limit) => tokio::time::timeout(limit, sending)
-            .await
-            .map_err(|_| Error::Timeout(limit))??,
-        None => sending.await?,
-    };
-    check(response, entry, secret)
-}
-
-/// `return_code`, `result_code`, then `sign` (unless the catalog says the answer has none);
-/// bill downloads return their bytes, unless they are an XML error.
-fn check(response: Response, entry: Option<&catalog::Entry>, secret: &str) -> Result<Response> {
-    if !response.status().is_success() {
-        return Err(ApiError::from_response(response).into());
+    let mutual_tls = options.security.unwrap_or_else(|| entry.is_some_and(|e| e.v2_security));
+    if mutual_tls && !pipeline.transport.has_mutual_tls() {
+        return Err(ConfigError::new(
+            "merchant_tls",
+            format!("{template} needs the merchant API certificate (mutual TLS): Builder::merchant_tls"),
+        )
+        .into());
     }
-    let is_download = entry.is_some_and(|e| e.response == ResponseKind::Download);
-    if is_download && !response.bytes().starts_with(b"<xml") {
-        return Ok(response);
-    }
-    let parsed = response.xml()?;
-    let field = |name: &str| parsed.get(name).map(text).unwrap_or_default();
-    if field("return_code") != "SUCCESS" {
-        let (code, message) = (field("return_code"), field("return_msg"));
-        return Err(ApiError::v2(response, code, message, parsed).into());
-    }
-    if parsed.get("result_code").is_some_and(|v| text(v) != "SUCCESS") {
-        let (code, message) = (field("err_code"), field("err_code_des"));
-        return Err(ApiError::v2(response, code, message, parsed).into());
-    }
-    let unsigned = entry.is_some_and(|e| e.v2_nosign_response) || is_download;
-    if !unsigned && !parsed.as_object().is_some_and(|map| verify_params(map, secret)) {
-        return Err(VerifyError::new(VerifyCheck::V2Sign).with_response(response).into());
-    }
-    Ok(response)
+    let mut request = crate::prepare::build(method.clone(), uri, body, headers)?;
+    let extensions = request.extensions_mut();
+    extensions.insert(Endpoint::new(method, template).with_entry(entry));
+    extensions.insert(Call {
+        v2: Some(V2Call {
+            key: Arc::clone(key),
+            entry,
+        }),
+        mutual_tls,
+        streamed: false,
+    });
+    Ok(request)
 }

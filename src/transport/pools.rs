@@ -1,0 +1,88 @@
+//! One connection pool per tokio runtime.
+//!
+//! A connection is a task on the runtime that opened it, so it can serve only while that runtime
+//! lives. Each runtime that sends through a client gets its own pool; when the runtime shuts
+//! down it drops its tasks, among them a sentinel that removes the pool. A client therefore
+//! keeps working across runtimes that come and go, and never hands a request to a connection
+//! whose runtime is gone.
+
+use std::sync::{Arc, Mutex, Weak};
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+use tokio::runtime::{Handle, Id};
+
+use super::connector::Connector;
+use super::{HttpVersions, POOL_IDLE_TIMEOUT};
+use crate::error::{ConfigError, Result};
+
+pub(super) type HyperClient = Client<Connector, Full<Bytes>>;
+type ByRuntime = Mutex<Vec<(Id, Arc<HyperClient>)>>;
+
+/// Pools of connections made with one connector, by runtime.
+#[derive(Clone)]
+pub(super) struct Pools {
+    connector: Connector,
+    versions: HttpVersions,
+    by_runtime: Arc<ByRuntime>,
+}
+
+impl Pools {
+    pub(super) fn new(connector: Connector, versions: HttpVersions) -> Self {
+        Self {
+            connector,
+            versions,
+            by_runtime: Arc::default(),
+        }
+    }
+
+    /// The pool of the runtime this is called on, made on first use.
+    pub(super) fn current(&self) -> Result<Arc<HyperClient>> {
+        let handle = Handle::try_current()
+            .map_err(|_| ConfigError::new("runtime", "a request was polled outside the pipeline's runtime context"))?;
+        let id = handle.id();
+        let mut pools = self.by_runtime.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some((_, client)) = pools.iter().find(|(runtime, _)| *runtime == id) {
+            return Ok(Arc::clone(client));
+        }
+        let client = Arc::new(self.build());
+        pools.push((id, Arc::clone(&client)));
+        drop(pools);
+        let sentinel = Sentinel {
+            pools: Arc::downgrade(&self.by_runtime),
+            runtime: id,
+        };
+        handle.spawn(async move {
+            let _sentinel = sentinel;
+            std::future::pending::<()>().await
+        });
+        Ok(client)
+    }
+
+    fn build(&self) -> HyperClient {
+        let mut builder = Client::builder(TokioExecutor::new());
+        builder
+            .pool_idle_timeout(POOL_IDLE_TIMEOUT)
+            .pool_timer(TokioTimer::new())
+            .timer(TokioTimer::new())
+            .http2_only(self.versions == HttpVersions::Http2Only);
+        builder.build(self.connector.clone())
+    }
+}
+
+/// Lives as a task on a runtime; dropped with the runtime's tasks, it forgets that runtime's pool.
+struct Sentinel {
+    pools: Weak<ByRuntime>,
+    runtime: Id,
+}
+
+impl Drop for Sentinel {
+    fn drop(&mut self) {
+        if let Some(pools) = self.pools.upgrade() {
+            let mut pools = pools.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            pools.retain(|(runtime, _)| *runtime != self.runtime);
+        }
+    }
+}

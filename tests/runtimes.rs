@@ -1,0 +1,162 @@
+//! Where calls run: async verbs in the caller's task on any executor, blocking verbs from any
+//! thread; one client across runtimes that come and go.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+
+use serde_json::json;
+use wechatpay::emulator::{Emulator, Fault};
+use wechatpay::Client;
+
+fn seed(out_request_no: String) -> serde_json::Value {
+    json!({"json": {"out_request_no": out_request_no, "brand_id": "120344", "card_id": "pbLatjnrVHnhTPjJ0x6IqpvNHHzE",
+        "openid": "obLatjhnq8Z-0NNfYpOVjP4Z6q8o", "user_card_code": "478515832665", "point_balance": 100}})
+}
+
+fn sync_call(client: &Client, n: u32) -> wechatpay::Result<()> {
+    let options = seed(format!("RT-{n}"));
+    client
+        .chain("v3/brand/partner/card-member/user-points/sync")
+        .post(options)
+        .map(|_| ())
+}
+
+async fn async_call(client: &Client, n: u32) -> wechatpay::Result<()> {
+    let options = seed(format!("RT-A{n}"));
+    client
+        .chain("v3/brand/partner/card-member/user-points/sync")
+        .post_async(options)
+        .await
+        .map(|_| ())
+}
+
+fn current_thread() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn multi_thread() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn a_client_made_in_one_runtime_works_in_others_after_it_is_dropped() {
+    let emulator = Emulator::start().unwrap();
+    let first = multi_thread();
+    let client = first.block_on(async {
+        let client = emulator.client_builder().build().unwrap();
+        for n in 0..3 {
+            async_call(&client, n).await.unwrap();
+        }
+        client
+    });
+    // The runtime that opened the pooled connections is gone.
+    drop(first);
+    let second = current_thread();
+    second.block_on(async {
+        for n in 3..6 {
+            async_call(&client, n).await.unwrap();
+        }
+    });
+    drop(second);
+    // And from plain threads, and a third runtime, alternately.
+    sync_call(&client, 6).unwrap();
+    multi_thread().block_on(async_call(&client, 7)).unwrap();
+    sync_call(&client, 8).unwrap();
+    assert_eq!(emulator.received().len(), 9);
+}
+
+#[test]
+fn blocking_verbs_from_main_spawn_blocking_threads_and_inside_a_runtime() {
+    let emulator = Emulator::start().unwrap();
+    let client = emulator.client_builder().build().unwrap();
+    sync_call(&client, 0).unwrap();
+    let runtime = multi_thread();
+    let from_pool = client.clone();
+    runtime
+        .block_on(runtime.spawn_blocking(move || sync_call(&from_pool, 1)))
+        .unwrap()
+        .unwrap();
+    // Inside async code a blocking verb still answers (the thread waits for it).
+    let inside = client.clone();
+    runtime
+        .block_on(runtime.spawn(async move { sync_call(&inside, 2) }))
+        .unwrap()
+        .unwrap();
+    let threads: Vec<_> = (3..7)
+        .map(|n| {
+            let client = client.clone();
+            std::thread::spawn(move || sync_call(&client, n))
+        })
+        .collect();
+    for thread in threads {
+        thread.join().unwrap().unwrap();
+    }
+    assert_eq!(emulator.received().len(), 7);
+}
+
+#[test]
+fn async_verbs_on_a_current_thread_runtime_and_concurrently() {
+    let emulator = Emulator::start().unwrap();
+    let client = emulator.client_builder().build().unwrap();
+    current_thread().block_on(async {
+        let calls = (0..8).map(|n| {
+            let client = client.clone();
+            tokio::spawn(async move { async_call(&client, n).await })
+        });
+        for call in calls.collect::<Vec<_>>() {
+            call.await.unwrap().unwrap();
+        }
+    });
+    assert_eq!(emulator.received().len(), 8);
+}
+
+/// The smallest executor there is: poll on this thread, park until woken. No tokio anywhere.
+fn park_on<F: Future>(future: F) -> F::Output {
+    struct Unpark(std::thread::Thread);
+    impl Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut cx = Context::from_waker(&waker);
+    let mut future = std::pin::pin!(future);
+    loop {
+        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            return output;
+        }
+        std::thread::park();
+    }
+}
+
+#[test]
+fn async_verbs_on_an_executor_that_is_not_tokio() {
+    let emulator = Emulator::start().unwrap();
+    let client = emulator.client_builder().build().unwrap();
+    park_on(async {
+        for n in 0..3 {
+            async_call(&client, n).await.unwrap();
+        }
+    });
+    // Timeouts need a timer there too.
+    emulator.set_faults([Fault::Delay(std::time::Duration::from_secs(5))]);
+    let err = park_on(
+        client
+            .chain("v3/brand/partner/card-member/user-points/sync")
+            .post_async({
+                let mut slow = seed("slow".into());
+                slow["timeout"] = json!(0.05);
+                slow
+            }),
+    )
+    .unwrap_err();
+    assert!(err.is_timeout(), "{err}");
+}
