@@ -16,8 +16,18 @@ use crate::pipeline::Pipeline;
 use crate::response::Response;
 use crate::runtime;
 
-/// A WeChat Pay APIv3 client: cheap to clone (an `Arc` inside), `Send + Sync`, one connection
-/// pool shared by all clones. Build it with [`Builder`](crate::Builder).
+/// A WeChat Pay client: cheap to clone (an `Arc` inside), `Send + Sync`, connection pools shared
+/// by all clones. Build it with [`Builder`](crate::Builder).
+///
+/// # Where calls run
+///
+/// An `_async` verb's future runs the whole pipeline in the task that awaits it; inside a tokio
+/// runtime (with I/O and time enabled, as `#[tokio::main]` gives) its connections are opened and
+/// driven on that runtime, and on any other executor the future enters the crate's own I/O
+/// runtime for sockets and timers. A blocking verb on a thread outside any runtime drives the
+/// same future on a runtime of that thread; called from async code it hands the future to the
+/// crate's I/O runtime and waits for the answer. Connections are pooled per runtime and dropped
+/// with it, so one client serves runtimes that come and go.
 ///
 /// Three ways to name a path, one pipeline:
 ///

@@ -178,8 +178,8 @@ fn io_error(what: &str, path: &Path, e: std::io::Error) -> Error {
     ConfigError::new("destination", format!("cannot {what} {}: {e}", path.display())).into()
 }
 
-/// The streamed download: sign, send, stream to a partial file with gunzip and hashing, check,
-/// rename into place.
+/// A bill: its URL routed and checked, the signed GET through the pipeline, the body streamed to
+/// disk and its digest checked against the bill's `hash_value`.
 pub(crate) async fn bill(pipeline: Arc<Pipeline>, bill: BillLocation, destination: PathBuf) -> Result<Downloaded> {
     let digest = match bill.hash_type.to_ascii_uppercase().as_str() {
         "SHA1" => StreamingDigest::sha1(),
@@ -228,6 +228,8 @@ fn pause_limit(pipeline: &Pipeline, options: &Options) -> Duration {
         .unwrap_or(Duration::MAX)
 }
 
+/// Awaits the answer, then streams its body to a partial file (gunzipped when gzip, hashed on
+/// the way), checks the digest and renames the file into place; on failure nothing is left.
 async fn file(
     fetch: impl std::future::Future<Output = Result<Response>>,
     limit: Duration,

@@ -1,26 +1,70 @@
 //! # wechatpay — the WeChat Pay (微信支付) merchant API client for Rust
 //!
-//! The same shape as the PHP SDK `wechatpay-php`, so PHP code ports line by line: `Rsa`,
-//! `AesGcm`, `AesEcb`, `Hash`, `Formatter` and `PemUtil` keep their names and behaviour, and the
-//! callback-notification check that every integrator otherwise writes by hand is built in.
+//! The same shape as the PHP SDK `wechatpay-php`, so PHP code ports line by line: a chainable
+//! [`Client`] over every APIv3 and APIv2 path, and the helpers `Rsa`, `AesGcm`, `AesEcb`, `Hash`,
+//! `Formatter` and `PemUtil` with their PHP names and behaviour.
 //!
 //! ## A tour
 //!
-//! Load keys in any form wechatpay-php accepts — PEM text, `file://` paths, `private.pkcs8://…`:
+//! Start on the local emulator (`wechatpay::emulator`), which speaks the WeChat Pay protocol (signatures both ways)
+//! so nothing here needs a merchant account. Against the real API only the builder changes: your
+//! mchid, merchant serial, `apiclient_key.pem` and WeChat Pay public key.
+//!
+//! ```
+//! # #[cfg(all(feature = "emulator", feature = "accessors"))]
+//! # fn main() -> wechatpay::Result<()> {
+//! use serde_json::json;
+//! use wechatpay::emulator::Emulator;
+//!
+//! let emulator = Emulator::start()?;
+//! let client = emulator.client_builder().build()?;
+//! // For the real API: Builder::new().mchid("1900000109").serial("…")
+//! //     .private_key(Rsa::from_private("file://…")?).cert("PUB_KEY_ID_…", Rsa::from_public("file://…")?).build()?
+//! let options = json!({"json": {
+//!     "out_request_no": "1002600620019090123143254436", "brand_id": "120344",
+//!     "card_id": "pbLatjnrVHnhTPjJ0x6IqpvNHHzE", "openid": "obLatjhnq8Z-0NNfYpOVjP4Z6q8o",
+//!     "user_card_code": "478515832665", "point_balance": 100,
+//! }});
+//! // Three ways to name a path, one signed and verified pipeline:
+//! let answer = client.chain("v3/brand/partner/card-member/user-points/sync").post(&options)?;
+//! client["v3/brand/partner/card-member/user-points/sync"].post(&options)?;
+//! client.v3().brand().partner().card_member().user_points().sync().post(&options)?;
+//! assert_eq!(answer.status(), 200);
+//! # Ok(()) }
+//! # #[cfg(not(all(feature = "emulator", feature = "accessors")))]
+//! # fn main() {}
+//! ```
+//!
+//! Every verb has an `_async` twin whose future runs in the caller's task (see [`Client`] for
+//! where calls run), and path variables come from the options:
+//!
+//! ```no_run
+//! # async fn demo(client: wechatpay::Client) -> wechatpay::Result<()> {
+//! let options = serde_json::json!({"transaction_id": "4200000001", "query": {"mchid": "1900000109"}});
+//! let order = client["v3/pay/transactions/id/{transaction_id}"].get_async(&options).await?;
+//! let state: serde_json::Value = order.json()?;
+//! # let _ = state; Ok(()) }
+//! ```
+//!
+//! Every call — JSON, uploads, APIv2, downloads — passes the same named [`middleware`] layers
+//! (`verifier`, `http_errors`, `signer`, then the transport), where your own layers go too.
+//! Errors are one [`Error`] whose variants are the kinds you act on.
+//!
+//! The helpers work on their own. Load keys in any form wechatpay-php accepts — PEM text,
+//! `file://` paths, `private.pkcs8://…`:
 //!
 //! ```
 //! use wechatpay::{PemUtil, Rsa};
 //!
 //! let merchant_key = Rsa::from_private("file://tests/fixtures/keys/merchant_pkcs8.pem")?;
 //! let platform_cert = PemUtil::load_certificate("tests/fixtures/keys/platform_cert.pem")?;
-//! let platform_key = platform_cert.public_key().clone();
 //! let serial = platform_cert.serial_no(); // "7132D72A03E93CDDF8C03BBD1F37EEDF204A1D7F"-style
 //! # assert_eq!(serial.len() % 2, 0);
-//! # let _ = (merchant_key, platform_key);
+//! # let _ = merchant_key;
 //! # Ok::<(), wechatpay::Error>(())
 //! ```
 //!
-//! Sign a request the way the APIv3 `Authorization` header needs:
+//! Sign by hand the way the APIv3 `Authorization` header needs (the client does this for you):
 //!
 //! ```
 //! use wechatpay::{Formatter, Rsa};
@@ -49,29 +93,20 @@
 //! # Ok::<(), wechatpay::Error>(())
 //! ```
 //!
-//! Call any APIv3 path with the [`Client`], in the three wechatpay-php styles, blocking or async;
-//! every request is signed and every answer verified by one [`middleware`] pipeline:
-//!
-//! ```no_run
-//! use serde_json::json;
-//! use wechatpay::{Builder, Rsa};
-//!
-//! # async fn demo() -> wechatpay::Result<()> {
-//! let client = Builder::new()
-//!     .mchid("1900000109")
-//!     .serial("MERCHANT_CERT_SERIAL")
-//!     .private_key(Rsa::from_private("file:///path/to/apiclient_key.pem")?)
-//!     .cert("PUB_KEY_ID_0114232134912410000000000000", Rsa::from_public("file:///path/to/pub_key.pem")?)
-//!     .build()?;
-//! let options = json!({"transaction_id": "4200000001", "query": {"mchid": "1900000109"}});
-//! let order = client.chain("v3/pay/transactions/id/{transaction_id}").get(&options)?;      // blocking
-//! let order = client["v3/pay/transactions/id/{transaction_id}"].get_async(&options).await?; // async
-//! let state: serde_json::Value = order.json()?;
-//! # let _ = state; Ok(()) }
-//! ```
-//!
 //! Verify and decrypt a callback notification from the raw body: see [`NotificationVerifier`].
-//! APIv2 signatures: [`Hash`](struct@Hash). Errors: one [`Error`] whose variants are the kinds you act on.
+//! APIv2 signatures: [`Hash`](struct@Hash).
+//!
+//! ## Features
+//!
+//! | feature | default | what it gives |
+//! | --- | --- | --- |
+//! | `ring` | yes | the `ring` crypto backend (RSA, AES-GCM, digests, rustls provider) |
+//! | `aws-lc-rs` | no | the `aws-lc-rs` backend; wins when both are on |
+//! | `accessors` | yes | `client.v3()…` / `client.v2()…`, typed accessors for every catalogued endpoint |
+//! | `emulator` | yes | `wechatpay::emulator`, a local WeChat Pay for tests without a merchant account |
+//! | `cli` | yes | the `wechatpay` command (needs `emulator`) |
+//! | `pkcs12` | yes | `PemUtil::load_pkcs12`, `Builder::merchant_pkcs12` (`apiclient_cert.p12`) |
+//! | `native-roots` | no | trust the operating system's roots instead of the bundled webpki roots |
 //!
 //! ## Crypto backends
 //!

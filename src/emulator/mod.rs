@@ -45,6 +45,8 @@
 //! [`EmulatorBuilder::idle_timeout`]).
 
 mod apiv2;
+mod handle;
+mod serve;
 // Reached by the fuzzing hooks (`crate::fuzzing`) as well.
 pub(crate) mod auth;
 mod conn;
@@ -58,16 +60,13 @@ mod state;
 mod tls;
 
 use std::collections::VecDeque;
-use std::convert::Infallible;
 use std::fmt;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Limited};
-use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::rt::{TokioExecutor, TokioTimer};
 use serde_json::Value;
 
 pub use fault::{Fault, FAULT_HEADER, MAX_FAULT_DELAY};
@@ -76,7 +75,6 @@ pub use notification::SignedNotification;
 
 use crate::builder::Builder;
 use crate::error::{ConfigError, Result};
-use crate::formatter::Formatter;
 
 /// Which kind of WeChat Pay key signs the emulator's answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -283,8 +281,7 @@ impl EmulatorBuilder {
         let addr = listener
             .local_addr()
             .map_err(|e| ConfigError::new("emulator", e.to_string()))?;
-        let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
-        let serving = Arc::clone(&shared);
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let acceptor = if self.tls {
             Some(tls::acceptor(&shared.identity)?)
         } else {
@@ -295,57 +292,7 @@ impl EmulatorBuilder {
         http.http1()
             .timer(TokioTimer::new())
             .header_read_timeout(limits.header_read);
-        runtime.spawn(async move {
-            let mut failures = 0u32;
-            loop {
-                let stream = tokio::select! {
-                    accepted = listener.accept() => match accepted {
-                        Ok((stream, _)) => {
-                            failures = 0;
-                            stream
-                        }
-                        Err(e) if conn::is_connection_error(&e) => continue,
-                        Err(_) => {
-                            // Out of descriptors (or similar): accept would fail again at once.
-                            failures = failures.saturating_add(1);
-                            tokio::select! {
-                                () = tokio::time::sleep(conn::accept_backoff(failures)) => continue,
-                                _ = &mut stopped => return,
-                            }
-                        }
-                    },
-                    _ = &mut stopped => return,
-                };
-                let shared = Arc::clone(&serving);
-                let acceptor = acceptor.clone();
-                let http = http.clone();
-                tokio::spawn(async move {
-                    let activity = conn::Activity::new();
-                    let stream = conn::Watched::new(stream, Arc::clone(&activity), limits);
-                    let serve = |client_certificate: bool| {
-                        service_fn(move |request| {
-                            let shared = Arc::clone(&shared);
-                            let activity = Arc::clone(&activity);
-                            async move {
-                                Ok::<_, Infallible>(handle(&shared, request, client_certificate, &activity).await)
-                            }
-                        })
-                    };
-                    match acceptor {
-                        None => {
-                            let _ = http.serve_connection(TokioIo::new(stream), serve(false)).await;
-                        }
-                        Some(acceptor) => {
-                            let Ok(stream) = acceptor.accept(stream).await else {
-                                return;
-                            };
-                            let presented = stream.get_ref().1.peer_certificates().is_some_and(|c| !c.is_empty());
-                            let _ = http.serve_connection(TokioIo::new(stream), serve(presented)).await;
-                        }
-                    }
-                });
-            }
-        });
+        serve::spawn(runtime, listener, Arc::clone(&shared), acceptor, http, limits, stopped);
         Ok(Emulator {
             shared,
             addr,
@@ -538,236 +485,4 @@ impl Emulator {
         }
         Ok(routes::transaction(&self.shared.identity, out_trade_no, order))
     }
-}
-
-/// One request: check the `Authorization` header, read the body, verify the signature, and only
-/// then record it, apply faults, route, and sign the answer. Nothing a client sends is kept or
-/// acted on before its signature verifies.
-async fn handle(
-    shared: &Shared,
-    request: http::Request<hyper::body::Incoming>,
-    client_certificate: bool,
-    activity: &Arc<conn::Activity>,
-) -> http::Response<reply::Body> {
-    activity.started();
-    let (parts, body) = request.into_parts();
-    let request_id = format!("EMU{}", Formatter::nonce(29).unwrap_or_default());
-    // Refusals are answered at once, without faults: those are for authenticated requests.
-    let refuse = |reply: reply::Reply| reply::render(&shared.identity, shared.mode, reply, &[], &request_id);
-    let method = parts.method.as_str();
-    let target = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
-    // APIv2: the wire path has no `v2/`; its catalog entry does.
-    let wire = parts.uri.path().trim_start_matches('/');
-    let v2 = !wire.starts_with("v3/") && crate::catalog::find(method, &format!("v2/{wire}")).is_some();
-    if !v2 {
-        // Without a usable `Authorization` the body cannot matter: answer at once and discard it
-        // as it arrives rather than buffer it.
-        if let Err(rejection) = auth::precheck_merchant(&shared.identity, method, target, &parts.headers) {
-            tokio::spawn(drain(body));
-            return refuse(rejection);
-        }
-    }
-    let body = match read_body(body).await {
-        Ok(body) => body,
-        Err(reply) => return refuse(reply),
-    };
-    let _busy = activity.busy();
-    if v2 {
-        let mut request = apiv2::V2Request {
-            method,
-            wire,
-            query: parts.uri.query().unwrap_or(""),
-            body: &body,
-            bad_sign: false,
-            client_certificate,
-        };
-        let params = match apiv2::authenticate(&shared.identity, &request) {
-            Ok(params) => params,
-            Err(reply) => return refuse(reply),
-        };
-        record(shared, &parts, &body);
-        let faults = match request_faults(shared, &parts).await {
-            Ok(faults) => faults,
-            Err(reply) => return refuse(reply),
-        };
-        request.bad_sign = faults.contains(&Fault::BadSignature);
-        let reply = apiv2::route(&shared.state, &shared.identity, &request, &params);
-        return reply::render(&shared.identity, shared.mode, reply, &faults, &request_id);
-    }
-    // Uploads are signed over their `meta` part, not the whole body, so the body is split first
-    // (in linear time, with a bounded boundary).
-    let content_type = parts
-        .headers
-        .get(http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let form = match multipart::boundary(content_type) {
-        multipart::Boundary::None => None,
-        multipart::Boundary::Invalid => {
-            let max = multipart::MAX_BOUNDARY;
-            let message =
-                format!("multipart boundary 须为 1 到 {max} 个字符 (must be 1 to {max} characters, RFC 2046)");
-            return refuse(reply::Reply::error(
-                http::StatusCode::BAD_REQUEST,
-                "PARAM_ERROR",
-                message,
-            ));
-        }
-        multipart::Boundary::Some(boundary) => match multipart::parse(&body, boundary) {
-            Some(form) => Some(form),
-            None => {
-                return refuse(reply::Reply::error(
-                    http::StatusCode::BAD_REQUEST,
-                    "PARAM_ERROR",
-                    format!(
-                        "multipart 格式错误 (malformed multipart body, or more than {} parts)",
-                        multipart::MAX_PARTS
-                    ),
-                ))
-            }
-        },
-    };
-    let signed_body = match &form {
-        Some(form) => form
-            .iter()
-            .find(|p| p.name == "meta")
-            .map(|p| p.body.clone())
-            .unwrap_or_default(),
-        None => body.clone(),
-    };
-    if let Err(rejection) = auth::check(
-        &shared.identity,
-        method,
-        target,
-        &parts.headers,
-        &signed_body,
-        Formatter::timestamp(),
-    ) {
-        return refuse(rejection);
-    }
-    record(shared, &parts, &body);
-    let faults = match request_faults(shared, &parts).await {
-        Ok(faults) => faults,
-        Err(reply) => return refuse(reply),
-    };
-    let host = parts
-        .headers
-        .get(http::header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("127.0.0.1");
-    let reply = routes::route(
-        &shared.state,
-        &shared.identity,
-        shared.mode,
-        &routes::Incoming {
-            method,
-            path: parts.uri.path(),
-            query: parts.uri.query().unwrap_or(""),
-            body: &body,
-            form: form.as_deref(),
-            host,
-            headers: &parts.headers,
-        },
-    );
-    reply::render(&shared.identity, shared.mode, reply, &faults, &request_id)
-}
-
-/// The whole body, up to [`MAX_REQUEST`] bytes.
-async fn read_body(body: hyper::body::Incoming) -> std::result::Result<Bytes, reply::Reply> {
-    match Limited::new(body, MAX_REQUEST).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(reply::Reply::error(
-            http::StatusCode::PAYLOAD_TOO_LARGE,
-            "PARAM_ERROR",
-            format!("请求体过大 (the body is over {} MiB)", MAX_REQUEST >> 20),
-        )),
-        Err(e) => Err(reply::Reply::error(
-            http::StatusCode::BAD_REQUEST,
-            "PARAM_ERROR",
-            format!("请求体读取失败 (the body could not be read: {e})"),
-        )),
-    }
-}
-
-/// Reads and discards up to [`MAX_REQUEST`] bytes of a refused request's body while the answer
-/// goes out, so a client still sending gets its 401 rather than a reset connection, and the
-/// emulator holds none of the bytes.
-async fn drain(mut body: hyper::body::Incoming) {
-    let mut seen = 0usize;
-    while seen <= MAX_REQUEST {
-        match body.frame().await {
-            Some(Ok(frame)) => seen += frame.data_ref().map_or(0, Bytes::len),
-            _ => return,
-        }
-    }
-}
-
-/// Records an authenticated request, bounded as [`Received`] describes. Headers and body are
-/// copied: the originals may share hyper's read buffer, which would keep far more alive.
-fn record(shared: &Shared, parts: &http::request::Parts, body: &Bytes) {
-    let headers = parts
-        .headers
-        .iter()
-        .filter_map(|(name, value)| {
-            let mut copy = http::HeaderValue::from_bytes(value.as_bytes()).ok()?;
-            copy.set_sensitive(value.is_sensitive());
-            Some((http::HeaderName::from_bytes(name.as_str().as_bytes()).ok()?, copy))
-        })
-        .collect();
-    let entry = Received {
-        method: parts.method.clone(),
-        target: parts
-            .uri
-            .path_and_query()
-            .map_or_else(|| "/".to_owned(), |pq| pq.to_string()),
-        headers,
-        body: Bytes::copy_from_slice(body.get(..RECORDED_BODY).unwrap_or(body)),
-        body_len: body.len(),
-    };
-    shared.received.lock().unwrap_or_else(|e| e.into_inner()).push(entry);
-}
-
-/// The faults for an authenticated request: the emulator-wide ones and those it asks for (at most
-/// [`MAX_FAULT_DELAY`] of delay in all), after sleeping through the delays.
-async fn request_faults(
-    shared: &Shared,
-    parts: &http::request::Parts,
-) -> std::result::Result<Vec<Fault>, reply::Reply> {
-    let from_query = parts.uri.query().unwrap_or("").split('&').find_map(|pair| {
-        let (k, v) = pair.split_once('=')?;
-        (k == FAULT_QUERY).then(|| percent_encoding::percent_decode_str(v).decode_utf8_lossy().into_owned())
-    });
-    let from_header = parts
-        .headers
-        .get(FAULT_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let mut asked = Vec::new();
-    for list in [from_header, from_query].into_iter().flatten() {
-        match fault::parse_list(&list) {
-            Ok(more) => asked.extend(more),
-            Err(e) => {
-                return Err(reply::Reply::error(
-                    http::StatusCode::BAD_REQUEST,
-                    "PARAM_ERROR",
-                    e.to_string(),
-                ))
-            }
-        }
-    }
-    if let Err(e) = fault::check_total_delay(&asked) {
-        return Err(reply::Reply::error(
-            http::StatusCode::BAD_REQUEST,
-            "PARAM_ERROR",
-            e.to_string(),
-        ));
-    }
-    let mut faults = shared.faults.lock().unwrap_or_else(|e| e.into_inner()).clone();
-    faults.extend(asked);
-    for fault in &faults {
-        if let Fault::Delay(delay) = fault {
-            tokio::time::sleep(*delay).await;
-        }
-    }
-    Ok(faults)
 }

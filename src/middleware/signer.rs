@@ -159,7 +159,7 @@ impl Signer for MerchantSigner {
 }
 
 /// In a request's extensions: the bytes the signature covers instead of the body (a multipart
-/// upload signs its `meta` JSON, DESIGN §3).
+/// upload signs its `meta` JSON: the protocol signs the part describing the file, not the file).
 #[derive(Debug, Clone)]
 pub(crate) struct SignedBody(pub(crate) Bytes);
 
