@@ -64,12 +64,12 @@ fn client(args: &Args) -> Result<Client, Box<dyn std::error::Error>> {
     };
     let platform_key = match PemUtil::load_certificate(format!("{}/platform_cert.pem", args.keys)) {
         Ok(certificate) => certificate.public_key().clone(),
-        Err(_) => Rsa::from_public(&format!("file://{}/platform_pub.pem", args.keys))?,
+        Err(_) => Rsa::from_public(format!("file://{}/platform_pub.pem", args.keys))?,
     };
     Ok(Builder::new()
         .mchid(read("mchid")?)
         .serial(read("merchant_serial")?)
-        .private_key(Rsa::from_private(&format!("file://{}/merchant_key.pem", args.keys))?)
+        .private_key(Rsa::from_private(format!("file://{}/merchant_key.pem", args.keys))?)
         .cert(read("platform_serial")?, platform_key)
         .base_uri(format!("http://127.0.0.1:{}/", args.port))
         .build()?)

@@ -74,23 +74,21 @@ fn cannot_start(e: &str) -> Error {
 
 /// Runs `future` in the caller's task. Under a tokio runtime it polls as is; elsewhere each poll
 /// enters the crate's I/O runtime, so sockets and timers have a driver on any executor.
-pub(crate) fn in_caller<T>(future: impl Future<Output = Result<T>>) -> impl Future<Output = Result<T>> {
-    async move {
-        let mut future = std::pin::pin!(future);
-        std::future::poll_fn(move |cx| {
-            if Handle::try_current().is_ok() {
-                return future.as_mut().poll(cx);
+pub(crate) async fn in_caller<T>(future: impl Future<Output = Result<T>>) -> Result<T> {
+    let mut future = std::pin::pin!(future);
+    std::future::poll_fn(move |cx| {
+        if Handle::try_current().is_ok() {
+            return future.as_mut().poll(cx);
+        }
+        match get() {
+            Ok(runtime) => {
+                let _entered = runtime.enter();
+                future.as_mut().poll(cx)
             }
-            match get() {
-                Ok(runtime) => {
-                    let _entered = runtime.enter();
-                    future.as_mut().poll(cx)
-                }
-                Err(e) => Poll::Ready(Err(e)),
-            }
-        })
-        .await
-    }
+            Err(e) => Poll::Ready(Err(e)),
+        }
+    })
+    .await
 }
 
 /// Runs `future` to completion from a blocking call.

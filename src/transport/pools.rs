@@ -86,3 +86,47 @@ impl Drop for Sentinel {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transport::TransportConfig;
+
+    fn pools() -> Pools {
+        let config = TransportConfig {
+            connect_timeout: std::time::Duration::from_secs(1),
+            versions: HttpVersions::Any,
+            proxy: None,
+            max_body: 1 << 20,
+            extra_roots: Vec::new(),
+            client_auth: None,
+        };
+        Pools::new(Connector::new(&config).unwrap(), HttpVersions::Any)
+    }
+
+    fn count(pools: &Pools) -> usize {
+        pools.by_runtime.lock().unwrap().len()
+    }
+
+    #[test]
+    fn a_runtime_gets_one_pool_and_takes_it_along_when_it_shuts_down() {
+        let pools = pools();
+        assert!(pools.current().is_err(), "outside any runtime there is no pool to pick");
+        let first = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let second = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let a = first.block_on(async { pools.current().unwrap() });
+        let again = first.block_on(async { pools.current().unwrap() });
+        assert!(Arc::ptr_eq(&a, &again), "one pool per runtime");
+        let b = second.block_on(async { pools.current().unwrap() });
+        assert!(!Arc::ptr_eq(&a, &b));
+        assert_eq!(count(&pools), 2);
+        drop(first);
+        assert_eq!(count(&pools), 1);
+        drop(second);
+        assert_eq!(count(&pools), 0);
+    }
+}
