@@ -4,7 +4,8 @@
 //! lives. Each runtime that sends through a client gets its own pool; when the runtime shuts
 //! down it drops its tasks, among them a sentinel that removes the pool. A client therefore
 //! keeps working across runtimes that come and go, and never hands a request to a connection
-//! whose runtime is gone.
+//! whose runtime is gone. The sentinel also ends when the client is dropped, so building many
+//! clients on one long-lived runtime leaves nothing behind.
 
 use std::sync::{Arc, Mutex, Weak};
 
@@ -13,13 +14,15 @@ use http_body_util::Full;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use tokio::runtime::{Handle, Id};
+use tokio::sync::oneshot;
 
 use super::connector::Connector;
 use super::{HttpVersions, POOL_IDLE_TIMEOUT};
 use crate::error::{ConfigError, Result};
 
 pub(super) type HyperClient = Client<Connector, Full<Bytes>>;
-type ByRuntime = Mutex<Vec<(Id, Arc<HyperClient>)>>;
+/// Each runtime's pool, with the sender whose drop (with the pools) ends that runtime's sentinel.
+type ByRuntime = Mutex<Vec<(Id, Arc<HyperClient>, oneshot::Sender<()>)>>;
 
 /// Pools of connections made with one connector, by runtime.
 #[derive(Clone)]
@@ -44,19 +47,21 @@ impl Pools {
             .map_err(|_| ConfigError::new("runtime", "a request was polled outside the pipeline's runtime context"))?;
         let id = handle.id();
         let mut pools = self.by_runtime.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some((_, client)) = pools.iter().find(|(runtime, _)| *runtime == id) {
+        if let Some((_, client, _)) = pools.iter().find(|(runtime, _, _)| *runtime == id) {
             return Ok(Arc::clone(client));
         }
         let client = Arc::new(self.build());
-        pools.push((id, Arc::clone(&client)));
+        let (keep, dropped) = oneshot::channel();
+        pools.push((id, Arc::clone(&client), keep));
         drop(pools);
         let sentinel = Sentinel {
             pools: Arc::downgrade(&self.by_runtime),
             runtime: id,
         };
+        // Ends with the runtime (its tasks are dropped) or with the client (the sender is).
         handle.spawn(async move {
             let _sentinel = sentinel;
-            std::future::pending::<()>().await
+            let _ = dropped.await;
         });
         Ok(client)
     }
@@ -82,7 +87,7 @@ impl Drop for Sentinel {
     fn drop(&mut self) {
         if let Some(pools) = self.pools.upgrade() {
             let mut pools = pools.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            pools.retain(|(runtime, _)| *runtime != self.runtime);
+            pools.retain(|(runtime, _, _)| *runtime != self.runtime);
         }
     }
 }
@@ -112,7 +117,10 @@ mod tests {
     fn a_runtime_gets_one_pool_and_takes_it_along_when_it_shuts_down() {
         let pools = pools();
         assert!(pools.current().is_err(), "outside any runtime there is no pool to pick");
-        let first = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let first = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
         let second = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
@@ -128,5 +136,22 @@ mod tests {
         assert_eq!(count(&pools), 1);
         drop(second);
         assert_eq!(count(&pools), 0);
+    }
+
+    #[test]
+    fn dropping_the_client_ends_its_sentinel_on_a_live_runtime() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let tasks = || runtime.metrics().num_alive_tasks();
+        runtime.block_on(async {
+            let pools = pools();
+            pools.current().unwrap();
+            assert_eq!(tasks(), 1, "the sentinel");
+            drop(pools);
+            tokio::task::yield_now().await;
+            assert_eq!(tasks(), 0, "gone with the client");
+        });
     }
 }
