@@ -12,6 +12,7 @@ use crate::client::Client;
 use crate::crypto::{PrivateKey, PublicKey};
 use crate::error::{ConfigError, Result};
 use crate::key_ring::KeyRing;
+use crate::middleware::{Failover, RetryLayer, RetryPolicy};
 use crate::middleware::{MerchantSigner, Middleware, Signer, Stack, Verifier, WechatpayVerifier};
 use crate::pipeline::Pipeline;
 use crate::prepare::EncryptionSerial;
@@ -75,6 +76,8 @@ pub struct Builder {
     apiv2_key: Option<String>,
     merchant_tls: Option<(crate::Certificate, PrivateKey)>,
     extra_roots: Vec<crate::Certificate>,
+    retry: RetryPolicy,
+    backup_base_uri: Option<String>,
 }
 
 impl Default for Builder {
@@ -118,6 +121,8 @@ impl Builder {
             apiv2_key: None,
             merchant_tls: None,
             extra_roots: Vec::new(),
+            retry: RetryPolicy::default(),
+            backup_base_uri: None,
         }
     }
 
@@ -280,6 +285,34 @@ impl Builder {
             name: name.to_owned(),
             middleware: Arc::new(middleware),
         });
+        self
+    }
+
+    /// How calls are retried ([`RetryPolicy::default`]: 3 attempts; [`RetryPolicy::none`] turns
+    /// retries off): connection failures on any method, `429`/`5xx`/broken connections only where a
+    /// repeat is safe — see [`RetryPolicy`].
+    ///
+    /// ```
+    /// use wechatpay::{Builder, RetryPolicy};
+    /// let builder = Builder::new().retry(RetryPolicy::default().attempts(5));
+    /// # let _ = builder;
+    /// ```
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// Where a retry after a connection failure goes when the base URI is not WeChat Pay's (under
+    /// the default base URI, the backup domain `api2.mch.weixin.qq.com` is used without asking).
+    ///
+    /// ```
+    /// let builder = wechatpay::Builder::new()
+    ///     .base_uri("https://pay-proxy-a.internal/")
+    ///     .backup_base_uri("https://pay-proxy-b.internal/");
+    /// # let _ = builder;
+    /// ```
+    pub fn backup_base_uri(mut self, uri: impl Into<String>) -> Self {
+        self.backup_base_uri = Some(uri.into());
         self
     }
 
@@ -450,7 +483,21 @@ impl Builder {
         let base = BaseUri::parse(&self.base_uri)?;
         let headers = self.header_map()?;
         let proxy = self.proxy_uri()?;
-        let mut stack = Stack::new(signer, verifier);
+        let failover = match &self.backup_base_uri {
+            Some(backup) => Failover::Origin {
+                primary: base.to_string(),
+                backup: crate::base_uri::BaseUri::parse(backup)
+                    .map_err(|_| ConfigError::new("backup_base_uri", "must be an http(s):// URI like base_uri"))?
+                    .to_string(),
+            },
+            None if base.is_default() => Failover::BackupDomain,
+            None => Failover::None,
+        };
+        let retry = RetryLayer {
+            policy: self.retry.clone(),
+            failover,
+        };
+        let mut stack = Stack::new(signer, verifier, retry);
         for edit in std::mem::take(&mut self.edits) {
             match edit {
                 StackEdit::Insert {

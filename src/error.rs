@@ -54,57 +54,122 @@ pub enum Error {
     /// WeChat Pay answered with a non-2xx status.
     #[error(transparent)]
     Api(#[from] Box<ApiError>),
+    /// Every attempt of a retried call failed. The `is_*` predicates and accessors answer for the
+    /// last attempt's error; [`RetriedError::attempts`] says why each earlier one failed.
+    #[error(transparent)]
+    Retried(Box<RetriedError>),
+}
+
+/// The attempts of a call that failed every time (see [`RetryPolicy`](crate::RetryPolicy)).
+///
+/// ```
+/// # use wechatpay::{Error, RetriedError};
+/// # fn show(err: &Error) {
+/// if let Error::Retried(retried) = err {
+///     eprintln!("{} attempts; earlier failures: {:?}", retried.count(), retried.attempts());
+/// }
+/// # }
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[error("{} attempts failed ({}); the last: {last}", self.count(), self.earlier())]
+pub struct RetriedError {
+    attempts: Vec<String>,
+    last: Error,
+}
+
+impl RetriedError {
+    pub(crate) fn new(attempts: Vec<String>, last: Error) -> Self {
+        Self { attempts, last }
+    }
+
+    /// How many attempts were made.
+    pub fn count(&self) -> usize {
+        self.attempts.len() + 1
+    }
+
+    /// Why each attempt before the last failed, in order.
+    pub fn attempts(&self) -> &[String] {
+        &self.attempts
+    }
+
+    /// The last attempt's error.
+    pub fn last(&self) -> &Error {
+        &self.last
+    }
+
+    fn earlier(&self) -> String {
+        self.attempts
+            .iter()
+            .enumerate()
+            .map(|(i, why)| format!("{}: {why}", i + 1))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
+impl From<RetriedError> for Error {
+    fn from(e: RetriedError) -> Self {
+        Error::Retried(Box::new(e))
+    }
 }
 
 impl Error {
+    /// The error that decides the kind: the last attempt's, for a retried call.
+    fn kind(&self) -> &Error {
+        match self {
+            Error::Retried(retried) => retried.last.kind(),
+            other => other,
+        }
+    }
+
     /// Invalid configuration or argument.
     pub fn is_config(&self) -> bool {
-        matches!(self, Error::Config(_))
+        matches!(self.kind(), Error::Config(_))
     }
 
     /// A key or certificate failed to load.
     pub fn is_key(&self) -> bool {
-        matches!(self, Error::Key(_))
+        matches!(self.kind(), Error::Key(_))
     }
 
     /// A cryptographic operation failed.
     pub fn is_crypto(&self) -> bool {
-        matches!(self, Error::Crypto(_))
+        matches!(self.kind(), Error::Crypto(_))
     }
 
     /// A signature verification failed.
     pub fn is_verify(&self) -> bool {
-        matches!(self, Error::Verify(_))
+        matches!(self.kind(), Error::Verify(_))
     }
 
     /// A body did not decode.
     pub fn is_decode(&self) -> bool {
-        matches!(self, Error::Decode(_))
+        matches!(self.kind(), Error::Decode(_))
     }
 
     /// A path template did not expand.
     pub fn is_template(&self) -> bool {
-        matches!(self, Error::Template(_))
+        matches!(self.kind(), Error::Template(_))
     }
 
     /// The request failed in transport (connect, TLS, I/O, body cap).
     pub fn is_transport(&self) -> bool {
-        matches!(self, Error::Transport(_))
+        matches!(self.kind(), Error::Transport(_))
     }
 
     /// The request (or its connection attempt) timed out.
     pub fn is_timeout(&self) -> bool {
-        matches!(self, Error::Timeout(_))
+        matches!(self.kind(), Error::Timeout(_))
     }
 
     /// WeChat Pay answered with a non-2xx status.
     pub fn is_api(&self) -> bool {
-        matches!(self, Error::Api(_))
+        matches!(self.kind(), Error::Api(_))
     }
 
     /// The API error (status, code, message, detail, Request-ID), if this is one.
     pub fn api(&self) -> Option<&ApiError> {
-        match self {
+        match self.kind() {
             Error::Api(e) => Some(e),
             _ => None,
         }
@@ -112,7 +177,7 @@ impl Error {
 
     /// The verification failure, if this is one.
     pub fn verify(&self) -> Option<&VerifyError> {
-        match self {
+        match self.kind() {
             Error::Verify(e) => Some(e),
             _ => None,
         }

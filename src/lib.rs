@@ -163,13 +163,15 @@ pub use crypto::backend::crypto_backend;
 pub use crypto::{AesEcb, AesGcm, Certificate, Hash, PemUtil, PrivateKey, PublicKey, Rsa, SignType};
 pub use download::{BillLocation, Downloaded};
 pub use error::{
-    ApiError, ConfigError, CryptoError, DecodeError, Error, KeyError, Result, TemplateError, TransportError,
-    TransportKind, VerifyCheck, VerifyError,
+    ApiError, ConfigError, CryptoError, DecodeError, Error, KeyError, Result, RetriedError, TemplateError,
+    TransportError, TransportKind, VerifyCheck, VerifyError,
 };
 pub use formatter::Formatter;
 pub use key_ring::KeyRing;
 pub use media::MediaUtil;
-pub use middleware::{MerchantSigner, Middleware, Next, Signer, SigningRequest, Verifier, WechatpayVerifier};
+pub use middleware::{
+    MerchantSigner, Middleware, Next, RetryPolicy, Signer, SigningRequest, Verifier, WechatpayVerifier,
+};
 pub use notify::{Notification, NotificationVerifier, WebhookReply};
 pub use options::Options;
 pub use pay_sign::{AppPayParams, JsapiPayParams};

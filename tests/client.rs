@@ -445,7 +445,7 @@ fn middleware_order_insertion_and_removal() {
         .unwrap();
     assert_eq!(
         client.middleware(),
-        ["verifier", "http_errors", "outer", "signer", "inner"]
+        ["verifier", "retry", "http_errors", "outer", "signer", "inner"]
     );
     client.chain(SEED).post(()).unwrap();
     assert_eq!(*seen.lock().unwrap(), ["outer:false", "inner:true"]);
@@ -481,11 +481,15 @@ fn retry_middleware_resigns_every_attempt() {
             }
         })
     });
+    // The built-in `retry` leaves a POST that reached the server alone; this one insists.
     let client = builder(&server)
-        .middleware_after("verifier", "retry", retry)
+        .middleware_after("verifier", "insist", retry)
         .build()
         .unwrap();
-    assert_eq!(client.middleware(), ["verifier", "retry", "http_errors", "signer"]);
+    assert_eq!(
+        client.middleware(),
+        ["verifier", "insist", "retry", "http_errors", "signer"]
+    );
     client.chain(SEED).post(seed_options()).unwrap();
     let requests = server.requests();
     assert_eq!(requests.len(), 2);
@@ -518,6 +522,7 @@ fn connection_failures_are_transport_errors() {
     let server = echo_server();
     let client = builder(&server)
         .base_uri(format!("http://127.0.0.1:{port}/"))
+        .retry(wechatpay::RetryPolicy::none())
         .build()
         .unwrap();
     let err = client.chain(SEED).post(()).unwrap_err();
@@ -525,6 +530,17 @@ fn connection_failures_are_transport_errors() {
         matches!(&err, Error::Transport(t) if t.kind() == wechatpay::TransportKind::Connect),
         "{err}"
     );
+    // With the default policy the request never left, so it was tried three times, and the
+    // error still answers as a transport error.
+    let client = builder(&server)
+        .base_uri(format!("http://127.0.0.1:{port}/"))
+        .build()
+        .unwrap();
+    let err = client.chain(SEED).post(()).unwrap_err();
+    assert!(err.is_transport(), "{err}");
+    let Error::Retried(retried) = &err else { panic!("{err}") };
+    assert_eq!(retried.count(), 3);
+    assert!(retried.attempts().iter().all(|why| why.contains("Connect")), "{err}");
 }
 
 #[test]

@@ -111,7 +111,7 @@ fn the_connect_timeout_covers_a_tls_handshake_that_never_answers() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     std::thread::spawn(move || {
-        let _held: Vec<_> = listener.incoming().take(2).collect();
+        let _held: Vec<_> = listener.incoming().take(3).collect();
         std::thread::sleep(std::time::Duration::from_secs(10));
     });
     let server = TestServer::start(|_| signed_ok("{}"));
@@ -123,10 +123,16 @@ fn the_connect_timeout_covers_a_tls_handshake_that_never_answers() {
         .unwrap();
     let started = std::time::Instant::now();
     let err = client.chain("v3/certificates").get(()).unwrap_err();
+    // Nothing was sent, so each of the three attempts waited out the connect timeout.
+    let wechatpay::Error::Retried(retried) = &err else {
+        panic!("{err}")
+    };
+    assert_eq!(retried.count(), 3, "{err}");
     assert!(
-        matches!(err, wechatpay::Error::Timeout(d) if d == std::time::Duration::from_millis(300)),
+        matches!(retried.last(), wechatpay::Error::Timeout(d) if *d == std::time::Duration::from_millis(300)),
         "{err}"
     );
+    assert!(err.is_timeout());
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
 }
 

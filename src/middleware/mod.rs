@@ -5,15 +5,17 @@
 //! | name | on the request | on the response |
 //! | --- | --- | --- |
 //! | `verifier` | — | checks WeChat Pay's signature on 2xx answers ([`Verifier`]) |
+//! | `retry` | sends again when safe, each attempt re-signed ([`RetryPolicy`]) | sees failures |
 //! | `http_errors` | — | turns non-2xx answers into [`Error::Api`](crate::Error::Api) |
 //! | `signer` | adds `Authorization` ([`Signer`]) | — |
 //! | (transport) | sends the bytes | reads the whole body |
 //!
 //! Insert your own with [`Builder::middleware_before`](crate::Builder::middleware_before) /
-//! [`middleware_after`](crate::Builder::middleware_after): a retry layer goes before `signer`, so
+//! [`middleware_after`](crate::Builder::middleware_after): the built-in `retry` sits before `signer`, so
 //! each attempt is signed afresh; a logging layer after `signer` sees the exact bytes sent.
 
 mod http_errors;
+mod retry;
 mod signer;
 mod verifier;
 
@@ -22,6 +24,8 @@ use std::sync::Arc;
 
 use futures_util::future::BoxFuture;
 
+pub use retry::RetryPolicy;
+pub(crate) use retry::{Failover, RetryLayer};
 pub(crate) use signer::SignedBody;
 pub use signer::{MerchantSigner, Signer, SigningRequest};
 pub use verifier::{Verifier, WechatpayVerifier};
@@ -114,8 +118,8 @@ impl fmt::Debug for Stack {
 }
 
 impl Stack {
-    /// `verifier`, `http_errors`, `signer`.
-    pub(crate) fn new(signer: Arc<dyn Signer>, verifier: Arc<dyn Verifier>) -> Self {
+    /// `verifier`, `retry`, `http_errors`, `signer`.
+    pub(crate) fn new(signer: Arc<dyn Signer>, verifier: Arc<dyn Verifier>, retry: RetryLayer) -> Self {
         let layer = |name: &str, middleware: Arc<dyn Middleware>| Layer {
             name: name.to_owned(),
             middleware,
@@ -123,6 +127,7 @@ impl Stack {
         Self {
             layers: vec![
                 layer("verifier", Arc::new(verifier::VerifierLayer(verifier))),
+                layer("retry", Arc::new(retry)),
                 layer("http_errors", Arc::new(http_errors::HttpErrors)),
                 layer("signer", Arc::new(signer::SignerLayer(signer))),
             ],

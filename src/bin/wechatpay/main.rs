@@ -123,12 +123,17 @@ fn main() -> ExitCode {
 /// 1 API error, 3 configuration or input, 4 transport or timeout, 5 verification failure, 6 other
 /// (2 stays clap's: a usage error).
 fn report(error: &wechatpay::Error) -> ExitCode {
-    let (kind, code) = match error {
-        wechatpay::Error::Api(_) => ("api", 1),
-        wechatpay::Error::Verify(_) => ("verification", 5),
-        wechatpay::Error::Config(_) | wechatpay::Error::Key(_) | wechatpay::Error::Template(_) => ("configuration", 3),
-        wechatpay::Error::Transport(_) | wechatpay::Error::Timeout(_) => ("transport", 4),
-        _ => ("error", 6),
+    // A retried call is reported by its last attempt's kind (the predicates look through).
+    let (kind, code) = if error.is_api() {
+        ("api", 1)
+    } else if error.is_verify() {
+        ("verification", 5)
+    } else if error.is_config() || error.is_key() || error.is_template() {
+        ("configuration", 3)
+    } else if error.is_transport() || error.is_timeout() {
+        ("transport", 4)
+    } else {
+        ("error", 6)
     };
     // Everything below may quote the server: one line each, control characters escaped.
     let line = |text: &dyn std::fmt::Display| output::one_line(&text.to_string());
