@@ -96,6 +96,15 @@
 //! Verify and decrypt a callback notification from the raw body: see [`NotificationVerifier`].
 //! APIv2 signatures: [`Hash`](struct@Hash).
 //!
+//! ## Tracing
+//!
+//! Every call is a [`tracing`](https://docs.rs/tracing) span `wechatpay.call` (target `wechatpay`,
+//! level `DEBUG`, or `INFO` for a call with the `debug` option) with `method`, `template` (the
+//! path as written, never the filled-in path), `status`, `request_id`, `latency_ms`, `bytes` and,
+//! on failure, `error` (its kind, never its message); retries add `retrying` events with the
+//! attempt, the reason and the wait. Headers, keys and bodies are never recorded. Install any
+//! subscriber to see them.
+//!
 //! ## Features
 //!
 //! | feature | default | what it gives |
@@ -121,6 +130,7 @@
 
 mod base_uri;
 mod builder;
+mod call_trace;
 mod caller_headers;
 pub mod catalog;
 mod chain;

@@ -24,12 +24,14 @@ use crate::template::json_type;
 /// | `xml` | APIv2: the parameters of a POST, sent as XML with `nonce_str` and `sign` |
 /// | `security` | APIv2: present the merchant certificate (mutual TLS) |
 /// | `nonceless` | APIv2: do not add `nonce_str` |
+/// | `debug` | `true`: trace this call at `INFO` (method, path template, status, Request-ID, latency; never headers or bodies) |
 /// | anything else | a path-template variable, e.g. `"transaction_id"` for `{transaction_id}` |
 ///
 /// Unlike wechatpay-php, where Guzzle ignores keys it does not know, a key that is neither an
 /// option nor a variable of the path is an error naming the key and the nearest one it may have
-/// meant (`qeury` → `query`); Guzzle options such as `debug` or `verify` are refused with a
-/// pointer to what does their job here.
+/// meant (`qeury` → `query`); Guzzle options such as `verify` or `proxy` are refused with a
+/// pointer to what does their job here. `debug` works differently from Guzzle's wire dump: the
+/// call's [tracing](crate#tracing) span is raised to `INFO`, and it never holds secrets or bodies.
 ///
 /// A value of the wrong type is reported, naming the key, when the verb is called — before any I/O.
 ///
@@ -64,6 +66,8 @@ pub struct Options {
     pub(crate) security: Option<bool>,
     /// APIv2: do not add `nonce_str`.
     pub(crate) nonceless: bool,
+    /// Trace this call at `INFO` rather than `DEBUG` (PHP's `debug` option).
+    pub(crate) debug: bool,
     /// A file upload, laid out for its endpoint when the request is prepared.
     pub(crate) media: Option<crate::MediaUtil>,
     invalid: Option<ConfigError>,
@@ -204,6 +208,7 @@ impl std::fmt::Debug for Options {
             .field("xml", &self.xml)
             .field("security", &self.security)
             .field("nonceless", &self.nonceless)
+            .field("debug", &self.debug)
             .field("media", &self.media)
             .field("invalid", &self.invalid)
             .finish_non_exhaustive()
@@ -287,6 +292,16 @@ impl From<Value> for Options {
                     }
                     other => Err(ConfigError::new(
                         "security",
+                        format!("must be true or false, got {}", json_type(&other)),
+                    )),
+                },
+                "debug" => match value {
+                    Value::Bool(b) => {
+                        options.debug = b;
+                        Ok(())
+                    }
+                    other => Err(ConfigError::new(
+                        "debug",
                         format!("must be true or false, got {}", json_type(&other)),
                     )),
                 },

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use http::{HeaderMap, Method};
+use tracing::Instrument;
 
 use crate::base_uri::BaseUri;
 use crate::error::{Error, Result};
@@ -53,6 +54,24 @@ impl Pipeline {
     /// Prepares the call, runs it through every layer to the transport and back, under the
     /// call's timeout (the `timeout` option, else the client's; zero means none).
     pub(crate) async fn run(
+        &self,
+        method: Method,
+        template: &str,
+        options: Options,
+        delivery: Delivery,
+    ) -> Result<Response> {
+        let debug = options.debug;
+        let span = crate::call_trace::span(&method, template, debug);
+        let started = std::time::Instant::now();
+        let result = self
+            .run_untraced(method, template, options, delivery)
+            .instrument(span.clone())
+            .await;
+        crate::call_trace::finish(&span, debug, started, &result);
+        result
+    }
+
+    async fn run_untraced(
         &self,
         method: Method,
         template: &str,

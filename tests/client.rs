@@ -695,7 +695,7 @@ fn option_typos_absolute_urls_and_dot_segments_fail_before_io() {
         (json!({"transaction_id": "1", "qeury": {"mchid": "1"}}), "`query`"),
         (json!({"transaction_id": "1", "header": {"X": "1"}}), "`headers`"),
         (json!({"transaction_id": "1", "transaction": "1"}), "`transaction_id`"),
-        (json!({"transaction_id": "1", "debug": true}), "middleware_before"),
+        (json!({"transaction_id": "1", "verify": false}), "add_root_certificate"),
     ];
     for (options, hint) in cases {
         let blocking = node.get(&options).unwrap_err();

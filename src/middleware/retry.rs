@@ -221,8 +221,16 @@ impl Middleware for RetryLayer {
                     _ if history.is_empty() => return Err(error),
                     _ => return Err(RetriedError::new(history, error).into()),
                 };
-                history.push(error.to_string());
                 let wait = self.policy.backoff(attempt).max(at_least.unwrap_or_default());
+                tracing::info!(
+                    target: "wechatpay",
+                    attempt,
+                    reason = %crate::call_trace::kind(&error),
+                    wait_ms = wait.as_millis() as u64,
+                    failover,
+                    "retrying"
+                );
+                history.push(error.to_string());
                 pause(wait).await;
                 current = spare;
                 if failover {
