@@ -146,10 +146,9 @@ mod tests {
 
     #[test]
     fn guzzle_options_point_to_what_does_their_job() {
-        assert!(
-            check("v3/certificates", &keys(json!({"debug": true}))).is_ok(),
-            "debug is an option here"
-        );
+        // PHP's `debug` is an option here (it raises the call's trace level), not a variable.
+        let options = crate::Options::from(json!({"debug": true}));
+        assert!(options.validate().is_ok() && options.debug && options.variables.is_empty());
         let err = check("v3/certificates", &keys(json!({"verify": false}))).unwrap_err();
         assert!(err.to_string().contains("add_root_certificate"), "{err}");
     }
