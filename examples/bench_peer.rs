@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use serde_json::json;
-use wechatpay::{Builder, Client, PemUtil, Rsa};
+use wechatpay::{Builder, Client, PemUtil, RateLimits, Rsa};
 
 const SEED: &str = "v3/brand/partner/card-member/user-points/sync";
 const WARMUP: u64 = 50;
@@ -72,6 +72,8 @@ fn client(args: &Args) -> Result<Client, Box<dyn std::error::Error>> {
         .private_key(Rsa::from_private(format!("file://{}/merchant_key.pem", args.keys))?)
         .cert(read("platform_serial")?, platform_key)
         .base_uri(format!("http://127.0.0.1:{}/", args.port))
+        // The floor does not pace itself: neither does this (the seed call's documented 5/s would).
+        .rate_limits(RateLimits::none())
         .build()?)
 }
 

@@ -78,6 +78,7 @@ pub struct Builder {
     extra_roots: Vec<crate::Certificate>,
     retry: RetryPolicy,
     backup_base_uri: Option<String>,
+    rate_limits: crate::RateLimits,
 }
 
 impl Default for Builder {
@@ -123,6 +124,7 @@ impl Builder {
             extra_roots: Vec::new(),
             retry: RetryPolicy::default(),
             backup_base_uri: None,
+            rate_limits: crate::RateLimits::documented(),
         }
     }
 
@@ -299,6 +301,18 @@ impl Builder {
     /// ```
     pub fn retry(mut self, policy: RetryPolicy) -> Self {
         self.retry = policy;
+        self
+    }
+
+    /// Which rate limits the client keeps ([`RateLimits::documented`](crate::RateLimits::documented)
+    /// by default; [`RateLimits::none`](crate::RateLimits::none) turns them off).
+    ///
+    /// ```
+    /// let builder = wechatpay::Builder::new().rate_limits(wechatpay::RateLimits::none());
+    /// # let _ = builder;
+    /// ```
+    pub fn rate_limits(mut self, limits: crate::RateLimits) -> Self {
+        self.rate_limits = limits;
         self
     }
 
@@ -497,7 +511,11 @@ impl Builder {
             policy: self.retry.clone(),
             failover,
         };
-        let mut stack = Stack::new(signer, verifier, retry);
+        let rate_limit = crate::middleware::RateLimitLayer {
+            limits: self.rate_limits.clone(),
+            mchid: self.mchid.clone(),
+        };
+        let mut stack = Stack::new(signer, verifier, retry, rate_limit);
         for edit in std::mem::take(&mut self.edits) {
             match edit {
                 StackEdit::Insert {

@@ -67,6 +67,7 @@ pub(crate) fn kind(error: &Error) -> String {
         Error::Api(api) => format!("api {} {}", api.status().as_u16(), api.code()),
         Error::Transport(transport) => format!("transport {:?}", transport.kind()).to_lowercase(),
         Error::Timeout(_) => "timeout".into(),
+        Error::RateLimited(_) => "rate limited".into(),
         Error::Verify(_) => "verify".into(),
         Error::Config(_) => "config".into(),
         Error::Key(_) => "key".into(),

@@ -54,6 +54,12 @@ pub enum Error {
     /// WeChat Pay answered with a non-2xx status.
     #[error(transparent)]
     Api(#[from] Box<ApiError>),
+    /// The endpoint's documented rate limit (see [`RateLimits`](crate::RateLimits)) would let the
+    /// call go only after its deadline; nothing was sent. The duration is the limit's spacing.
+    #[error(
+        "the endpoint's rate limit (one call every {0:?}) leaves no slot before the call's timeout; nothing was sent"
+    )]
+    RateLimited(Duration),
     /// Every attempt of a retried call failed. The `is_*` predicates and accessors answer for the
     /// last attempt's error; [`RetriedError::attempts`] says why each earlier one failed.
     #[error(transparent)]
@@ -160,6 +166,11 @@ impl Error {
     /// The request (or its connection attempt) timed out.
     pub fn is_timeout(&self) -> bool {
         matches!(self.kind(), Error::Timeout(_))
+    }
+
+    /// The client's rate limiting refused the call before sending.
+    pub fn is_rate_limited(&self) -> bool {
+        matches!(self.kind(), Error::RateLimited(_))
     }
 
     /// WeChat Pay answered with a non-2xx status.

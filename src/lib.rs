@@ -156,6 +156,7 @@ mod pay_sign;
 mod pipeline;
 mod prepare;
 mod query;
+mod rate_limits;
 mod redact;
 mod request;
 mod response;
@@ -185,6 +186,7 @@ pub use middleware::{
 pub use notify::{Notification, NotificationVerifier, WebhookReply};
 pub use options::Options;
 pub use pay_sign::{AppPayParams, JsapiPayParams};
+pub use rate_limits::{InProcessStore, Rate, RateLimitStore, RateLimits};
 pub use request::{Endpoint, Request};
 pub use response::Response;
 pub use signed_headers::{

@@ -92,6 +92,7 @@ impl Pipeline {
         };
         if let Some(call) = request.extensions_mut().get_mut::<Call>() {
             call.streamed = streamed;
+            call.deadline = timeout.and_then(|t| std::time::Instant::now().checked_add(t));
         }
         let sending = self.stack.run(&self.transport, request);
         match timeout {

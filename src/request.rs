@@ -65,6 +65,8 @@ pub(crate) struct Call {
     pub(crate) mutual_tls: bool,
     /// A download: a 2xx body is left unread for the caller to stream.
     pub(crate) streamed: bool,
+    /// When the call's timeout runs out (a rate-limit wait must end before).
+    pub(crate) deadline: Option<std::time::Instant>,
 }
 
 /// What the `verifier` layer needs to check an APIv2 answer.
@@ -80,6 +82,7 @@ impl std::fmt::Debug for Call {
             .field("v2", &self.v2.is_some())
             .field("mutual_tls", &self.mutual_tls)
             .field("streamed", &self.streamed)
+            .field("deadline", &self.deadline)
             .finish()
     }
 }

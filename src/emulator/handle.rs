@@ -117,6 +117,13 @@ pub(super) async fn handle(
         return refuse(rejection);
     }
     record(shared, &parts, &body);
+    if over_rate_limit(shared, method, wire) {
+        return refuse(reply::Reply::error(
+            http::StatusCode::TOO_MANY_REQUESTS,
+            "FREQUENCY_LIMITED",
+            "频率超限 (over the documented rate limit)",
+        ));
+    }
     let faults = match request_faults(shared, &parts).await {
         Ok(faults) => faults,
         Err(reply) => return refuse(reply),
@@ -241,4 +248,25 @@ async fn request_faults(
         }
     }
     Ok(faults)
+}
+
+/// Whether this call exceeds its endpoint's documented limit (bursts up to the limit's count are
+/// let through, so a client spacing its calls evenly never trips it).
+fn over_rate_limit(shared: &Shared, method: &str, wire: &str) -> bool {
+    let (Some(store), Some(entry)) = (&shared.rate_limits, crate::catalog::find(method, wire)) else {
+        return false;
+    };
+    let Some(rate) = crate::Rate::parse(entry.rate_limit) else {
+        return false;
+    };
+    let key = format!("{method} {}:{}", entry.path, shared.identity.mchid);
+    store
+        .reserve_at(
+            &key,
+            rate,
+            rate.count,
+            std::time::Duration::ZERO,
+            std::time::Instant::now(),
+        )
+        .is_none()
 }

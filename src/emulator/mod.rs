@@ -165,6 +165,8 @@ struct Shared {
     state: state::State,
     faults: Mutex<Vec<Fault>>,
     received: Mutex<Log>,
+    /// The documented rate limits, enforced as WeChat Pay does (`None`: off).
+    rate_limits: Option<crate::InProcessStore>,
 }
 
 /// A running emulator; it stops when dropped.
@@ -193,6 +195,7 @@ pub struct EmulatorBuilder {
     port: u16,
     tls: bool,
     limits: conn::Limits,
+    rate_limits: bool,
 }
 
 impl Default for EmulatorBuilder {
@@ -206,6 +209,7 @@ impl Default for EmulatorBuilder {
                 header_read: conn::HEADER_READ_TIMEOUT,
                 idle: conn::IDLE_TIMEOUT,
             },
+            rate_limits: true,
         }
     }
 }
@@ -255,6 +259,14 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Whether the documented rate limits are enforced (default: yes): an endpoint's calls beyond
+    /// its limit (`5/s`: more than five at once, then one every 200 ms) are answered
+    /// `429 FREQUENCY_LIMITED`, as WeChat Pay answers them.
+    pub fn rate_limits(mut self, enforce: bool) -> Self {
+        self.rate_limits = enforce;
+        self
+    }
+
     /// Starts serving.
     pub fn start(self) -> Result<Emulator> {
         let identity = match self.identity {
@@ -267,6 +279,7 @@ impl EmulatorBuilder {
             state: state::State::default(),
             faults: Mutex::new(Vec::new()),
             received: Mutex::new(Log::default()),
+            rate_limits: self.rate_limits.then(crate::InProcessStore::new),
         });
         let runtime = crate::runtime::get()?;
         let listener = {

@@ -6,6 +6,7 @@
 //! | --- | --- | --- |
 //! | `verifier` | — | checks WeChat Pay's signature on 2xx answers ([`Verifier`]) |
 //! | `retry` | sends again when safe, each attempt re-signed ([`RetryPolicy`]) | sees failures |
+//! | `rate_limit` | waits for the endpoint's documented rate ([`RateLimits`](crate::RateLimits)) | — |
 //! | `http_errors` | — | turns non-2xx answers into [`Error::Api`](crate::Error::Api) |
 //! | `signer` | adds `Authorization` ([`Signer`]) | — |
 //! | (transport) | sends the bytes | reads the whole body |
@@ -15,6 +16,7 @@
 //! each attempt is signed afresh; a logging layer after `signer` sees the exact bytes sent.
 
 mod http_errors;
+mod rate_limit;
 mod retry;
 mod signer;
 mod verifier;
@@ -24,6 +26,7 @@ use std::sync::Arc;
 
 use futures_util::future::BoxFuture;
 
+pub(crate) use rate_limit::RateLimitLayer;
 pub use retry::RetryPolicy;
 pub(crate) use retry::{Failover, RetryLayer};
 pub(crate) use signer::SignedBody;
@@ -118,8 +121,13 @@ impl fmt::Debug for Stack {
 }
 
 impl Stack {
-    /// `verifier`, `retry`, `http_errors`, `signer`.
-    pub(crate) fn new(signer: Arc<dyn Signer>, verifier: Arc<dyn Verifier>, retry: RetryLayer) -> Self {
+    /// `verifier`, `retry`, `rate_limit`, `http_errors`, `signer`.
+    pub(crate) fn new(
+        signer: Arc<dyn Signer>,
+        verifier: Arc<dyn Verifier>,
+        retry: RetryLayer,
+        rate_limit: RateLimitLayer,
+    ) -> Self {
         let layer = |name: &str, middleware: Arc<dyn Middleware>| Layer {
             name: name.to_owned(),
             middleware,
@@ -128,6 +136,7 @@ impl Stack {
             layers: vec![
                 layer("verifier", Arc::new(verifier::VerifierLayer(verifier))),
                 layer("retry", Arc::new(retry)),
+                layer("rate_limit", Arc::new(rate_limit)),
                 layer("http_errors", Arc::new(http_errors::HttpErrors)),
                 layer("signer", Arc::new(signer::SignerLayer(signer))),
             ],

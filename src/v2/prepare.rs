@@ -148,7 +148,7 @@ pub(crate) fn prepare(pipeline: &Pipeline, method: Method, template: &str, optio
             entry,
         }),
         mutual_tls,
-        streamed: false,
+        ..Call::default()
     });
     Ok(request)
 }

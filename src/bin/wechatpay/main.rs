@@ -130,7 +130,7 @@ fn report(error: &wechatpay::Error) -> ExitCode {
         ("verification", 5)
     } else if error.is_config() || error.is_key() || error.is_template() {
         ("configuration", 3)
-    } else if error.is_transport() || error.is_timeout() {
+    } else if error.is_transport() || error.is_timeout() || error.is_rate_limited() {
         ("transport", 4)
     } else {
         ("error", 6)

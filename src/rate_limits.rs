@@ -1,0 +1,262 @@
+//! The documented rate limits, enforced on the client side: a call waits for its turn instead of
+//! drawing `429 FREQUENCY_LIMITED` from WeChat Pay.
+//!
+//! 45 endpoints document a limit (the catalog's `rate_limit` and `rate_dim` columns), e.g. the
+//! seed call's "5/s per service-provider merchant". Each becomes a bucket keyed by endpoint and
+//! dimension, spaced evenly (GCRA with bursts of one): `5/s` lets a call through every 200 ms.
+//! A call that would have to wait past its deadline fails at once with
+//! [`Error::RateLimited`](crate::Error::RateLimited), without sending.
+//!
+//! Buckets live in a [`RateLimitStore`]: [`InProcessStore`] by default (one process); a shared
+//! store (Redis) makes several instances share one merchant's limit. Keys are
+//! `wechatpay:rate:{METHOD} {template}:{dimension}`, the dimension being the merchant id, or
+//! `*` for limits counted per endpoint (`接口`).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures_util::future::{ready, BoxFuture};
+
+use crate::catalog::Entry;
+use crate::error::{ConfigError, Result};
+
+/// `count` calls per `per`.
+///
+/// ```
+/// use std::time::Duration;
+/// let rate = wechatpay::Rate::parse("10/min").unwrap();
+/// assert_eq!((rate.count, rate.per), (10, Duration::from_secs(60)));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rate {
+    /// Calls allowed…
+    pub count: u32,
+    /// …per this long.
+    pub per: Duration,
+}
+
+impl Rate {
+    /// `N/s` or `N/min`, the catalog's notation.
+    pub fn parse(text: &str) -> Option<Rate> {
+        let (count, unit) = text.trim().split_once('/')?;
+        let count: u32 = count.trim().parse().ok().filter(|n| *n > 0)?;
+        let per = match unit.trim() {
+            "s" => Duration::from_secs(1),
+            "min" => Duration::from_secs(60),
+            _ => return None,
+        };
+        Some(Rate { count, per })
+    }
+
+    /// The even spacing between two calls.
+    pub fn interval(&self) -> Duration {
+        self.per / self.count
+    }
+}
+
+/// Where the buckets are kept. Implement it to share limits between processes.
+pub trait RateLimitStore: Send + Sync + 'static {
+    /// Reserves the next slot of bucket `key` (spaced by `rate`, at most `burst` at once) if it
+    /// comes within `max_wait`, and says how long to wait for it (zero: now). `None` means the
+    /// slot would come later, and nothing was reserved.
+    fn reserve<'a>(
+        &'a self,
+        key: &'a str,
+        rate: Rate,
+        burst: u32,
+        max_wait: Duration,
+    ) -> BoxFuture<'a, Result<Option<Duration>>>;
+}
+
+/// Buckets in this process's memory (the default store).
+#[derive(Debug, Default)]
+pub struct InProcessStore {
+    /// Per key: the theoretical arrival time of the next call (GCRA).
+    next: Mutex<HashMap<String, Instant>>,
+}
+
+impl InProcessStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The GCRA step at `now`, shared with the emulator.
+    pub(crate) fn reserve_at(
+        &self,
+        key: &str,
+        rate: Rate,
+        burst: u32,
+        max_wait: Duration,
+        now: Instant,
+    ) -> Option<Duration> {
+        let mut next = self.next.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if next.len() > 4096 {
+            // Buckets whose slot has passed hold nothing a fresh bucket would not.
+            next.retain(|_, at| *at > now);
+        }
+        let interval = rate.interval();
+        let tolerance = interval * burst.saturating_sub(1);
+        let arrival = next.get(key).copied().unwrap_or(now).max(now);
+        let allowed_at = arrival.checked_sub(tolerance).unwrap_or(now).max(now);
+        let wait = allowed_at - now;
+        if wait > max_wait {
+            return None;
+        }
+        next.insert(key.to_owned(), arrival + interval);
+        Some(wait)
+    }
+}
+
+impl RateLimitStore for InProcessStore {
+    fn reserve<'a>(
+        &'a self,
+        key: &'a str,
+        rate: Rate,
+        burst: u32,
+        max_wait: Duration,
+    ) -> BoxFuture<'a, Result<Option<Duration>>> {
+        Box::pin(ready(Ok(self.reserve_at(key, rate, burst, max_wait, Instant::now()))))
+    }
+}
+
+/// Which limits the client keeps, and where.
+///
+/// ```
+/// use wechatpay::{Builder, Rate, RateLimits};
+/// // The documented limits, but this merchant's seed-call limit was raised to 20/s.
+/// let limits = RateLimits::documented()
+///     .set("POST", "v3/brand/partner/card-member/user-points/sync", Rate::parse("20/s"));
+/// let builder = Builder::new().rate_limits(limits); // or RateLimits::none()
+/// # let _ = builder;
+/// ```
+#[derive(Clone)]
+pub struct RateLimits {
+    enabled: bool,
+    overrides: Vec<(String, String, Option<Rate>)>,
+    store: Arc<dyn RateLimitStore>,
+}
+
+impl std::fmt::Debug for RateLimits {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RateLimits")
+            .field("enabled", &self.enabled)
+            .field("overrides", &self.overrides)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        Self::documented()
+    }
+}
+
+impl RateLimits {
+    /// Every limit the catalog documents, kept in this process (the default).
+    pub fn documented() -> Self {
+        Self {
+            enabled: true,
+            overrides: Vec::new(),
+            store: Arc::new(InProcessStore::new()),
+        }
+    }
+
+    /// No client-side limiting.
+    pub fn none() -> Self {
+        Self {
+            enabled: false,
+            ..Self::documented()
+        }
+    }
+
+    /// This endpoint's limit instead of the documented one (`None`: unlimited), e.g. for a
+    /// merchant whose limit was raised.
+    pub fn set(mut self, method: &str, template: &str, rate: Option<Rate>) -> Self {
+        self.overrides.push((
+            method.to_ascii_uppercase(),
+            template.trim_start_matches('/').to_owned(),
+            rate,
+        ));
+        self
+    }
+
+    /// Keeps the buckets in `store` (shared between processes).
+    pub fn store(mut self, store: impl RateLimitStore) -> Self {
+        self.store = Arc::new(store);
+        self
+    }
+
+    pub(crate) fn store_ref(&self) -> &dyn RateLimitStore {
+        self.store.as_ref()
+    }
+
+    /// The limit for a call and its bucket key, if it has one.
+    pub(crate) fn bucket(&self, method: &str, entry: &Entry, mchid: Option<&str>) -> Result<Option<(Rate, String)>> {
+        if !self.enabled {
+            return Ok(None);
+        }
+        let rate = match self
+            .overrides
+            .iter()
+            .rev()
+            .find(|(m, t, _)| m == method && t == entry.path)
+        {
+            Some((_, _, rate)) => *rate,
+            None if entry.rate_limit.is_empty() => None,
+            None => Some(Rate::parse(entry.rate_limit).ok_or_else(|| {
+                ConfigError::new(
+                    "rate_limits",
+                    format!(
+                        "the catalog's limit {:?} for {} is not N/s or N/min",
+                        entry.rate_limit, entry.path
+                    ),
+                )
+            })?),
+        };
+        let Some(rate) = rate else { return Ok(None) };
+        // `接口`: counted for the endpoint as a whole; every other dimension is a merchant.
+        let dimension = if entry.rate_dim == "接口" {
+            "*"
+        } else {
+            mchid.unwrap_or("*")
+        };
+        Ok(Some((
+            rate,
+            format!("wechatpay:rate:{method} {}:{dimension}", entry.path),
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn calls_are_spaced_evenly_and_a_late_slot_is_not_taken() {
+        let store = InProcessStore::new();
+        let rate = Rate::parse("5/s").unwrap();
+        let now = Instant::now();
+        let waits: Vec<_> = (0..4)
+            .map(|_| store.reserve_at("k", rate, 1, Duration::from_secs(10), now).unwrap())
+            .collect();
+        assert_eq!(
+            waits,
+            [0, 200, 400, 600].map(Duration::from_millis),
+            "one call every 200 ms"
+        );
+        // The next slot is 800 ms away: refused within 500 ms, and not reserved.
+        assert_eq!(store.reserve_at("k", rate, 1, Duration::from_millis(500), now), None);
+        assert_eq!(
+            store.reserve_at("k", rate, 1, Duration::from_secs(1), now),
+            Some(Duration::from_millis(800))
+        );
+        // Another key is its own bucket; a burst lets that many through at once.
+        let burst: Vec<_> = (0..6)
+            .map(|_| store.reserve_at("b", rate, 5, Duration::ZERO, now))
+            .collect();
+        assert_eq!(burst.iter().filter(|w| w.is_some()).count(), 5);
+        assert!(Rate::parse("0/s").is_none() && Rate::parse("5/h").is_none());
+    }
+}
