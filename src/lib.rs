@@ -47,7 +47,8 @@
 //! ```
 //!
 //! Every call — JSON, uploads, APIv2, downloads — passes the same named [`middleware`] layers
-//! (`verifier`, `http_errors`, `signer`, then the transport), where your own layers go too.
+//! (`verifier`, `retry`, `rate_limit`, `http_errors`, `signer`, then the transport), where your
+//! own layers go too.
 //! Errors are one [`Error`] whose variants are the kinds you act on.
 //!
 //! The helpers work on their own. Load keys in any form wechatpay-php accepts — PEM text,

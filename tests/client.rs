@@ -445,7 +445,15 @@ fn middleware_order_insertion_and_removal() {
         .unwrap();
     assert_eq!(
         client.middleware(),
-        ["verifier", "retry", "http_errors", "outer", "signer", "inner"]
+        [
+            "verifier",
+            "retry",
+            "rate_limit",
+            "http_errors",
+            "outer",
+            "signer",
+            "inner"
+        ]
     );
     client.chain(SEED).post(()).unwrap();
     assert_eq!(*seen.lock().unwrap(), ["outer:false", "inner:true"]);
@@ -488,7 +496,7 @@ fn retry_middleware_resigns_every_attempt() {
         .unwrap();
     assert_eq!(
         client.middleware(),
-        ["verifier", "insist", "retry", "http_errors", "signer"]
+        ["verifier", "insist", "retry", "rate_limit", "http_errors", "signer"]
     );
     client.chain(SEED).post(seed_options()).unwrap();
     let requests = server.requests();
