@@ -180,6 +180,9 @@ fn client() -> &'static Client {
             .private_key(identity.merchant.private_key().clone())
             .verifier(|_: &wechatpay::Endpoint, _: &Response| Ok(()))
             .middleware_after("signer", "capture", Capture)
+            // One answer per request, no pacing: the harness feeds each input exactly once.
+            .retry(wechatpay::RetryPolicy::none())
+            .rate_limits(wechatpay::RateLimits::none())
             .build()
             .unwrap()
     })

@@ -65,6 +65,9 @@ fn client() -> &'static Client {
             .signer(|_: SigningRequest| ready(Ok::<_, wechatpay::Error>("WECHATPAY2-SHA256-RSA2048 fuzz".to_owned())))
             .verifier(WechatpayVerifier::new(keys().clone()).with_clock(|| NOW))
             .middleware_after("signer", "canned", Canned)
+            // One answer per request, no pacing: the harness feeds each input exactly once.
+            .retry(wechatpay::RetryPolicy::none())
+            .rate_limits(wechatpay::RateLimits::none())
             .build()
             .unwrap()
     })
