@@ -444,3 +444,21 @@ fn a_repeated_signature_header_on_an_answer_is_refused() {
         &VerifyCheck::DuplicateHeader("Wechatpay-Nonce")
     );
 }
+
+#[test]
+fn template_errors_escape_control_characters() {
+    let server = echo_server();
+    let client = builder(&server).build().unwrap();
+    for (template, options) in [
+        ("v3/\u{1b}[2J{", json!({})),
+        ("v3/\u{1b}[2J/{id}", json!({})),
+        ("v3/\u{1b}[2J/{id}", json!({"id": ".."})),
+    ] {
+        let err = client.chain(template).get(options).unwrap_err();
+        let text = err.to_string();
+        assert!(err.is_template(), "{text}");
+        assert!(!text.contains('\u{1b}'), "{text:?}");
+        assert!(text.contains("\\u{1b}"), "{text:?}");
+    }
+    assert!(server.requests().is_empty());
+}
