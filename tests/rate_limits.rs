@@ -68,8 +68,9 @@ fn without_limiting_the_emulator_answers_429_as_wechat_pay_does() {
                 .is_some_and(|api| api.status() == 429 && api.code() == "FREQUENCY_LIMITED")
         })
         .count();
-    // Five at once pass (the limit's count), the rest arrive faster than one per 200 ms.
-    assert!(limited >= 10, "{limited} of 20 limited");
+    // Five at once pass (the limit's count); of the rest, those that arrive faster than one per
+    // 200 ms are refused (how many depends on how fast this machine answers).
+    assert!(limited >= 5, "{limited} of 20 limited");
     assert!(results.iter().filter(|r| r.is_ok()).count() >= 5);
 
     // And an emulator told not to enforce them lets everything through.
