@@ -15,6 +15,7 @@ use crate::key_ring::KeyRing;
 use crate::middleware::{Failover, RetryLayer, RetryPolicy};
 use crate::middleware::{MerchantSigner, Middleware, Signer, Stack, Verifier, WechatpayVerifier};
 use crate::pipeline::Pipeline;
+use crate::platform_certificates::PlatformCertificates;
 use crate::prepare::EncryptionSerial;
 use crate::transport::{HttpVersions, Transport, TransportConfig};
 
@@ -79,6 +80,9 @@ pub struct Builder {
     retry: RetryPolicy,
     backup_base_uri: Option<String>,
     rate_limits: crate::RateLimits,
+    /// The APIv3 key, when platform certificates are downloaded (`auto_certificates`).
+    auto_certificates: Option<zeroize::Zeroizing<Vec<u8>>>,
+    certificate_refresh: Duration,
 }
 
 impl Default for Builder {
@@ -125,6 +129,8 @@ impl Builder {
             retry: RetryPolicy::default(),
             backup_base_uri: None,
             rate_limits: crate::RateLimits::documented(),
+            auto_certificates: None,
+            certificate_refresh: crate::DEFAULT_REFRESH_INTERVAL,
         }
     }
 
@@ -330,6 +336,58 @@ impl Builder {
         self
     }
 
+    /// Downloads WeChat Pay's platform certificates instead of being given them: the first call
+    /// that needs them fetches `v3/certificates` (through this client: signed, rate-limited,
+    /// retried), opens each certificate with `apiv3_key` (32 bytes; AEAD_AES_256_GCM), and checks
+    /// that answer with the certificate it carries — the APIv3 key is what makes it trustworthy.
+    ///
+    /// Then they stay fresh: downloaded again every 12 hours
+    /// ([`certificate_refresh`](Self::certificate_refresh)), and at once when an answer names a
+    /// serial the client does not know (WeChat Pay rotating its certificate); however many
+    /// calls meet that serial together, one download is made. A failed download keeps the old
+    /// certificates and is not retried for a while (1 s, doubling up to 5 minutes). Expired
+    /// certificates are dropped; sensitive fields are encrypted with the newest valid one unless
+    /// [`encrypt_with`](Self::encrypt_with) names another. Keys given with [`cert`](Self::cert)
+    /// (a `PUB_KEY_ID_…` during a migration) keep working alongside.
+    ///
+    /// [`Client::certificates`](crate::Client::certificates) shares the set, e.g. with a
+    /// [`NotificationVerifier`](crate::NotificationVerifier::with_certificates).
+    ///
+    /// ```
+    /// use wechatpay::emulator::{Emulator, Mode};
+    ///
+    /// let emulator = Emulator::builder().mode(Mode::PlatformCertificate).start()?;
+    /// let client = emulator
+    ///     .merchant_builder() // the merchant's credentials, no WeChat Pay keys
+    ///     .auto_certificates(emulator.identity().apiv3_key.as_bytes())
+    ///     .build()?;
+    /// // The first call downloads the certificates, then its answer is verified with them.
+    /// let answer = client.chain("v3/pay/transactions/native").post(serde_json::json!({"json": {
+    ///     "appid": "wxd678efh567hg6787", "mchid": emulator.identity().mchid, "description": "Image形象店",
+    ///     "out_trade_no": "1217752501201407033233368018", "notify_url": "https://example.com/notify",
+    ///     "amount": {"total": 1}
+    /// }}))?;
+    /// assert_eq!(answer.headers()["Wechatpay-Serial"], emulator.identity().platform_serial());
+    /// assert_eq!(client.certificates().unwrap().downloads(), 1);
+    /// # Ok::<(), wechatpay::Error>(())
+    /// ```
+    pub fn auto_certificates(mut self, apiv3_key: impl AsRef<[u8]>) -> Self {
+        self.auto_certificates = Some(zeroize::Zeroizing::new(apiv3_key.as_ref().to_vec()));
+        self
+    }
+
+    /// How often [`auto_certificates`](Self::auto_certificates) downloads the certificates
+    /// again when nothing asks sooner (default 12 hours).
+    ///
+    /// ```
+    /// let builder = wechatpay::Builder::new().certificate_refresh(std::time::Duration::from_secs(3600));
+    /// # let _ = builder;
+    /// ```
+    pub fn certificate_refresh(mut self, interval: Duration) -> Self {
+        self.certificate_refresh = interval;
+        self
+    }
+
     /// Removes the layer `name` (as PHP's `$stack->remove('verifier')`).
     pub fn remove_middleware(mut self, name: &str) -> Self {
         self.edits.push(StackEdit::Remove(name.to_owned()));
@@ -343,7 +401,7 @@ impl Builder {
         let missing: Vec<&str> = [
             ("serial", self.serial.is_none()),
             ("private_key", self.private_key.is_none()),
-            ("cert", self.keys.is_empty()),
+            ("cert", self.keys.is_empty() && self.auto_certificates.is_none()),
         ]
         .into_iter()
         .filter_map(|(field, absent)| absent.then_some(field))
@@ -378,9 +436,12 @@ impl Builder {
         Ok(Arc::new(MerchantSigner::new(mchid, serial, key)))
     }
 
-    fn verifier_or_default(&mut self) -> Result<Arc<dyn Verifier>> {
+    fn verifier_or_default(&mut self, certificates: Option<&PlatformCertificates>) -> Result<Arc<dyn Verifier>> {
         if let Some(verifier) = self.verifier.take() {
             return Ok(verifier);
+        }
+        if let Some(certificates) = certificates {
+            return Ok(Arc::new(WechatpayVerifier::with_certificates(certificates.clone())));
         }
         if self.keys.is_empty() && self.apiv2_key.is_some() {
             // APIv2-only: the signer already refuses v3 calls before anything is sent.
@@ -477,23 +538,36 @@ impl Builder {
         if v2_only && self.mchid.as_deref().is_none_or(str::is_empty) {
             return Err(ConfigError::new("mchid", "is required").into());
         }
-        let encryption = match self.encrypt_with.take() {
-            Some(serial) if self.keys.contains(&serial) => EncryptionSerial::Chosen(serial),
-            Some(serial) => {
+        let certificates = match &self.auto_certificates {
+            Some(apiv3_key) => Some(PlatformCertificates::new(
+                apiv3_key,
+                self.keys.clone(),
+                self.certificate_refresh,
+            )?),
+            None => None,
+        };
+        let encryption = match (self.encrypt_with.take(), &certificates) {
+            (Some(serial), None) if self.keys.contains(&serial) => EncryptionSerial::Chosen(serial),
+            // A downloaded serial is not known yet; `encrypt_with` is checked when it is used.
+            (chosen, Some(certificates)) => EncryptionSerial::Auto {
+                certificates: certificates.clone(),
+                chosen,
+            },
+            (Some(serial), None) => {
                 return Err(ConfigError::new(
                     "encrypt_with",
                     format!("{serial} is not one of the keys given to cert()"),
                 )
                 .into())
             }
-            None => match self.keys.len() {
+            (None, None) => match self.keys.len() {
                 0 => EncryptionSerial::NoKey,
                 1 => EncryptionSerial::Chosen(self.keys.iter().map(|(s, _)| s.to_owned()).collect()),
                 _ => EncryptionSerial::Ambiguous(self.keys.iter().map(|(s, _)| s.to_owned()).collect()),
             },
         };
         let signer = self.signer_or_default()?;
-        let verifier = self.verifier_or_default()?;
+        let verifier = self.verifier_or_default(certificates.as_ref())?;
         let base = BaseUri::parse(&self.base_uri)?;
         let headers = self.header_map()?;
         let proxy = self.proxy_uri()?;
@@ -556,6 +630,7 @@ impl Builder {
             mchid: self.mchid.clone(),
             apiv2_key: self.apiv2_key.take().map(|key| Arc::new(zeroize::Zeroizing::new(key))),
             keys: self.keys.clone(),
+            certificates,
             private_key: self.private_key.clone(),
             encryption,
             base,

@@ -24,9 +24,11 @@ use crate::runtime;
 /// An `_async` verb's future runs the whole pipeline in the task that awaits it; inside a tokio
 /// runtime (with I/O and time enabled, as `#[tokio::main]` gives) its connections are opened and
 /// driven on that runtime, and on any other executor the future enters the crate's own I/O
-/// runtime for sockets and timers. A blocking verb on a thread outside any runtime drives the
-/// same future on a runtime of that thread; called from async code it hands the future to the
-/// crate's I/O runtime and waits for the answer. Connections are pooled per runtime and dropped
+/// runtime for sockets and timers. (Inside tokio, that runtime must be running: a future polled
+/// by `futures::executor::block_on` on a thread of a runtime that is not driving its I/O never
+/// completes; use the blocking verb there.) A blocking verb on a thread outside any runtime
+/// drives the same future on a runtime of that thread; called from async code or `spawn_blocking`
+/// it hands the future to the crate's I/O runtime and waits for the answer. Connections are pooled per runtime and dropped
 /// with it, so one client serves runtimes that come and go.
 ///
 /// Three ways to name a path, one pipeline:
@@ -58,10 +60,27 @@ impl fmt::Debug for Client {
 
 impl Client {
     pub(crate) fn new(inner: Pipeline) -> Self {
+        let inner = Arc::new(inner);
+        if let Some(certificates) = &inner.certificates {
+            certificates.attach(Arc::downgrade(&inner));
+        }
         Self {
-            inner: Arc::new(inner),
+            inner,
             root: Arc::default(),
         }
+    }
+
+    /// The platform certificates this client downloads and keeps fresh
+    /// ([`Builder::auto_certificates`](crate::Builder::auto_certificates)); `None` when they
+    /// were not asked for.
+    ///
+    /// ```
+    /// let client = wechatpay::emulator::Emulator::start()?.client_builder().build()?;
+    /// assert!(client.certificates().is_none());
+    /// # Ok::<(), wechatpay::Error>(())
+    /// ```
+    pub fn certificates(&self) -> Option<&crate::PlatformCertificates> {
+        self.inner.certificates.as_ref()
     }
 
     /// The node for a literal path (split on `/`, no case mangling; `{var}` templates allowed).
@@ -115,14 +134,34 @@ impl Client {
     /// # let _ = name; Ok::<(), wechatpay::Error>(())
     /// ```
     pub fn encryptor(&self) -> Result<Encryptor> {
+        if self.inner.certificates.is_none() {
+            return self.encryptor_with(&self.inner.keys);
+        }
+        let client = self.clone();
+        runtime::block_on(async move { client.encryptor_async().await })
+    }
+
+    /// [`encryptor`](Self::encryptor) for async code: with
+    /// [`auto_certificates`](crate::Builder::auto_certificates) it may download them first.
+    pub async fn encryptor_async(&self) -> Result<Encryptor> {
+        let keys = match self.inner.certificates.clone() {
+            Some(certificates) => {
+                let loading = certificates.clone();
+                runtime::in_caller(async move { loading.ensure_loaded().await }).await?;
+                certificates.keys()
+            }
+            None => self.inner.keys.clone(),
+        };
+        self.encryptor_with(&keys)
+    }
+
+    fn encryptor_with(&self, keys: &crate::KeyRing) -> Result<Encryptor> {
         let serial = self.inner.encryption().header("sensitive-field encryption")?;
         let serial = serial.to_str().unwrap_or_default().to_owned();
-        let key = self
-            .inner
-            .keys
+        let key = keys
             .get(&serial)
             .cloned()
-            .ok_or_else(|| ConfigError::new("encrypt_with", format!("{serial} is not a configured key")))?;
+            .ok_or_else(|| ConfigError::new("encrypt_with", format!("{serial} is not a known WeChat Pay key")))?;
         Ok(Encryptor { serial, key })
     }
 

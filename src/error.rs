@@ -165,7 +165,11 @@ impl Error {
 
     /// The request (or its connection attempt) timed out.
     pub fn is_timeout(&self) -> bool {
-        matches!(self.kind(), Error::Timeout(_))
+        match self.kind() {
+            Error::Timeout(_) => true,
+            Error::Transport(e) => e.kind() == TransportKind::ConnectTimeout,
+            _ => false,
+        }
     }
 
     /// The client's rate limiting refused the call before sending.
@@ -485,6 +489,15 @@ pub enum VerifyCheck {
         /// The serial of the key it was checked with.
         serial: String,
     },
+    /// `Wechatpay-Serial` names no known key, and the platform certificates could not be
+    /// refreshed to learn it (the serial, cut to 64 characters, and why).
+    #[error("Wechatpay-Serial {serial} is not known and the platform certificates could not be refreshed: {reason}")]
+    CertificatesUnavailable {
+        /// The serial the message named.
+        serial: String,
+        /// Why the certificates could not be downloaded or opened.
+        reason: String,
+    },
     /// A 204 answer carried a body, which WeChat Pay never sends.
     #[error("a 204 No Content answer carried a {0}-byte body")]
     UnexpectedBody(usize),
@@ -538,6 +551,14 @@ impl DecodeError {
         Self {
             what,
             source: summary.into(),
+        }
+    }
+
+    /// A body that parsed but says something impossible (`reason` holds no secret values).
+    pub(crate) fn invalid(what: &'static str, reason: String) -> Self {
+        Self {
+            what,
+            source: reason.into(),
         }
     }
 
@@ -604,6 +625,9 @@ pub enum TemplateError {
 pub enum TransportKind {
     /// The connection (TCP, proxy tunnel or TLS handshake) could not be made.
     Connect,
+    /// The connection was not made within the connect timeout (nothing was sent).
+    /// [`Error::is_timeout`] is true for it too.
+    ConnectTimeout,
     /// The request or response failed mid-way.
     Io,
     /// The response body was larger than the configured cap.

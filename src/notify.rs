@@ -10,7 +10,7 @@ use zeroize::Zeroizing;
 
 use crate::clock::{Clock, SystemClock};
 use crate::crypto::AesGcm;
-use crate::error::{ConfigError, CryptoError, DecodeError, Result};
+use crate::error::{ConfigError, CryptoError, DecodeError, Result, VerifyError};
 use crate::key_ring::KeyRing;
 use crate::signed_headers::{Headers, SignedHeaders};
 
@@ -46,6 +46,8 @@ use crate::signed_headers::{Headers, SignedHeaders};
 #[derive(Clone)]
 pub struct NotificationVerifier {
     keys: KeyRing,
+    /// The client's self-refreshing certificates, used instead of `keys` when shared.
+    certificates: Option<crate::PlatformCertificates>,
     apiv3_key: Arc<Zeroizing<Vec<u8>>>,
     clock: Arc<dyn Clock>,
 }
@@ -68,9 +70,38 @@ impl NotificationVerifier {
         }
         Ok(Self {
             keys,
+            certificates: None,
             apiv3_key: Arc::new(Zeroizing::new(apiv3_key.to_vec())),
             clock: Arc::new(SystemClock),
         })
+    }
+
+    /// A verifier that shares a client's platform certificates
+    /// ([`Builder::auto_certificates`](crate::Builder::auto_certificates)) and their APIv3 key:
+    /// a notification signed by a serial they lack makes them download again (once, however
+    /// many notifications meet it), so a webhook follows WeChat Pay's certificate rotation.
+    ///
+    /// ```
+    /// use wechatpay::emulator::{Emulator, Mode};
+    /// use wechatpay::NotificationVerifier;
+    ///
+    /// let emulator = Emulator::builder().mode(Mode::PlatformCertificate).start()?;
+    /// let client = emulator.merchant_builder().auto_certificates(emulator.identity().apiv3_key.as_bytes()).build()?;
+    /// let webhook = NotificationVerifier::with_certificates(client.certificates().unwrap());
+    ///
+    /// emulator.rotate_platform_certificate()?; // the webhook has never seen the new serial
+    /// let sent = emulator.notification("TRANSACTION.SUCCESS", "支付成功", "transaction", &serde_json::json!({"trade_state": "SUCCESS"}))?;
+    /// let notification = webhook.verify(&sent.headers, &sent.body)?;
+    /// assert_eq!(notification.resource["trade_state"], "SUCCESS");
+    /// # Ok::<(), wechatpay::Error>(())
+    /// ```
+    pub fn with_certificates(certificates: &crate::PlatformCertificates) -> Self {
+        Self {
+            keys: KeyRing::new(),
+            apiv3_key: Arc::new(Zeroizing::new(certificates.apiv3_key().to_vec())),
+            certificates: Some(certificates.clone()),
+            clock: Arc::new(SystemClock),
+        }
     }
 
     /// Replaces the clock used for the timestamp window (for tests and replays).
@@ -79,12 +110,18 @@ impl NotificationVerifier {
         self
     }
 
-    /// The keys notifications are checked against.
-    pub fn keys(&self) -> &KeyRing {
-        &self.keys
+    /// The keys notifications are checked against now (with shared certificates, the ones
+    /// downloaded so far).
+    pub fn keys(&self) -> KeyRing {
+        match &self.certificates {
+            Some(certificates) => certificates.keys(),
+            None => self.keys.clone(),
+        }
     }
 
-    /// Verifies and decrypts; `resource` becomes a `serde_json::Value`.
+    /// Verifies and decrypts; `resource` becomes a `serde_json::Value`. With
+    /// [shared certificates](Self::with_certificates), an unknown serial blocks this thread for
+    /// the download; async code uses [`verify_async`](Self::verify_async).
     pub fn verify<H: Headers + ?Sized>(&self, headers: &H, body: &[u8]) -> Result<Notification> {
         self.verify_as(headers, body)
     }
@@ -96,7 +133,52 @@ impl NotificationVerifier {
         body: &[u8],
     ) -> Result<Notification<T>> {
         let signed = SignedHeaders::read(headers)?;
-        signed.verify(body, &self.keys, self.clock.now())?;
+        let keys = match self.shared_keys(signed.serial) {
+            Some(fetch) => crate::runtime::block_on(fetch)?,
+            None => self.keys.clone(),
+        };
+        self.open(&signed, &keys, body)
+    }
+
+    /// [`verify`](Self::verify) for async code: a download the check needs is awaited.
+    pub async fn verify_async<H: Headers + ?Sized>(&self, headers: &H, body: &[u8]) -> Result<Notification> {
+        self.verify_as_async(headers, body).await
+    }
+
+    /// [`verify_as`](Self::verify_as) for async code: a download the check needs is awaited.
+    pub async fn verify_as_async<T: DeserializeOwned, H: Headers + ?Sized>(
+        &self,
+        headers: &H,
+        body: &[u8],
+    ) -> Result<Notification<T>> {
+        let signed = SignedHeaders::read(headers)?;
+        let keys = match self.shared_keys(signed.serial) {
+            Some(fetch) => crate::runtime::in_caller(fetch).await?,
+            None => self.keys.clone(),
+        };
+        self.open(&signed, &keys, body)
+    }
+
+    /// With shared certificates, the keys to check `serial` with (downloading first if needed).
+    fn shared_keys(&self, serial: &str) -> Option<impl std::future::Future<Output = Result<KeyRing>> + Send + 'static> {
+        let certificates = self.certificates.clone()?;
+        let serial = serial.to_owned();
+        Some(async move {
+            certificates
+                .keys_for(&serial)
+                .await
+                .map_err(|check| VerifyError::new(check).into())
+        })
+    }
+
+    /// The signature check against `keys`, then the decryption.
+    fn open<T: DeserializeOwned>(
+        &self,
+        signed: &SignedHeaders<'_>,
+        keys: &KeyRing,
+        body: &[u8],
+    ) -> Result<Notification<T>> {
+        signed.verify(body, keys, self.clock.now())?;
         let envelope: Envelope = serde_json::from_slice(body).map_err(|e| DecodeError::json("notification body", e))?;
         let resource = &envelope.resource;
         if resource.algorithm != "AEAD_AES_256_GCM" {
@@ -180,6 +262,7 @@ impl fmt::Debug for NotificationVerifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("NotificationVerifier")
             .field("keys", &self.keys)
+            .field("certificates", &self.certificates)
             .field("apiv3_key", &"<redacted>")
             .finish_non_exhaustive()
     }

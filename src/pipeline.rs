@@ -40,6 +40,8 @@ pub(crate) struct Pipeline {
     pub(crate) mchid: Option<String>,
     pub(crate) apiv2_key: Option<Arc<zeroize::Zeroizing<String>>>,
     pub(crate) keys: crate::KeyRing,
+    /// Downloaded platform certificates (`Builder::auto_certificates`).
+    pub(crate) certificates: Option<crate::PlatformCertificates>,
     /// The merchant key, when the default signer holds it (for decrypting fields).
     pub(crate) private_key: Option<crate::PrivateKey>,
     pub(crate) base: BaseUri,
@@ -85,6 +87,12 @@ impl Pipeline {
             Delivery::Buffered => (None, false),
             Delivery::Streamed { origin } => (origin, true),
         };
+        if let EncryptionSerial::Auto { certificates, .. } = &self.encryption {
+            // The serial to encrypt with comes from the certificates: download them first.
+            if crate::catalog::find(method.as_str(), template).is_some_and(|e| e.wechatpay_serial) {
+                certificates.ensure_loaded().await?;
+            }
+        }
         let mut request = if crate::v2::is_v2(template) {
             crate::v2::prepare(self, method, template, options)?
         } else {

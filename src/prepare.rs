@@ -26,17 +26,30 @@ pub(crate) enum EncryptionSerial {
     Ambiguous(Vec<String>),
     /// No key (a replaced verifier without certs).
     NoKey,
+    /// Downloaded certificates: the newest valid one, or the one `encrypt_with` named.
+    Auto {
+        certificates: crate::PlatformCertificates,
+        chosen: Option<String>,
+    },
 }
 
 impl EncryptionSerial {
     /// The serial to send with encrypted fields for `purpose`, or why there is none.
     pub(crate) fn header(&self, purpose: &str) -> Result<HeaderValue> {
+        let valid = |serial: &str| {
+            HeaderValue::from_str(serial).map_err(|_| {
+                ConfigError::new("Wechatpay-Serial", format!("{serial:?} is not a valid header value")).into()
+            })
+        };
         let reason = match self {
-            EncryptionSerial::Chosen(serial) => {
-                return HeaderValue::from_str(serial).map_err(|_| {
-                    ConfigError::new("Wechatpay-Serial", format!("{serial:?} is not a valid header value")).into()
-                })
-            }
+            EncryptionSerial::Chosen(serial) => return valid(serial),
+            EncryptionSerial::Auto {
+                chosen: Some(serial), ..
+            } => return valid(serial),
+            EncryptionSerial::Auto { certificates, .. } => match certificates.newest() {
+                Some(serial) => return valid(&serial),
+                None => format!("{purpose} needs it, and no valid platform certificate has been downloaded"),
+            },
             EncryptionSerial::Ambiguous(serials) => format!(
                 "{purpose} needs it, and several WeChat Pay keys are configured ({}): choose the one you encrypt with \
                  (Builder::encrypt_with), or send the header yourself",

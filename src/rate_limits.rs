@@ -49,9 +49,37 @@ impl Rate {
         Some(Rate { count, per })
     }
 
-    /// The even spacing between two calls.
+    /// The longest `per` a rate may have (a day): longer windows are not a rate limit.
+    pub const MAX_PER: Duration = Duration::from_secs(86_400);
+
+    /// The even spacing between two calls (`per` when `count` is zero, so it never divides by
+    /// zero; [`check`](Self::check) refuses such a rate before it is used).
     pub fn interval(&self) -> Duration {
-        self.per / self.count
+        self.per.checked_div(self.count).unwrap_or(self.per)
+    }
+
+    /// Whether this rate can be kept: at least one call, over more than zero and at most
+    /// [`MAX_PER`](Self::MAX_PER).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use wechatpay::Rate;
+    /// assert!(Rate::parse("5/s").unwrap().check().is_ok());
+    /// assert!(Rate { count: 0, per: Duration::from_secs(1) }.check().is_err());
+    /// assert!(Rate { count: 1, per: Duration::MAX }.check().is_err());
+    /// ```
+    pub fn check(&self) -> Result<()> {
+        if self.count == 0 || self.per.is_zero() || self.per > Self::MAX_PER {
+            return Err(ConfigError::new(
+                "rate_limits",
+                format!(
+                    "{} calls per {:?} is not a rate: it needs at least one call over more than zero and at most a day",
+                    self.count, self.per
+                ),
+            )
+            .into());
+        }
+        Ok(())
     }
 }
 
@@ -97,14 +125,16 @@ impl InProcessStore {
             next.retain(|_, at| *at > now);
         }
         let interval = rate.interval();
-        let tolerance = interval * burst.saturating_sub(1);
+        let tolerance = interval.saturating_mul(burst.saturating_sub(1));
         let arrival = next.get(key).copied().unwrap_or(now).max(now);
         let allowed_at = arrival.checked_sub(tolerance).unwrap_or(now).max(now);
         let wait = allowed_at - now;
+        // A slot that cannot be written down (an instant past what the clock holds) is never.
+        let following = arrival.checked_add(interval)?;
         if wait > max_wait {
             return None;
         }
-        next.insert(key.to_owned(), arrival + interval);
+        next.insert(key.to_owned(), following);
         Some(wait)
     }
 }
@@ -216,6 +246,8 @@ impl RateLimits {
             })?),
         };
         let Some(rate) = rate else { return Ok(None) };
+        rate.check()
+            .map_err(|_| ConfigError::new("rate_limits", format!("{method} {}: {} calls per {:?} is not a rate (at least one call, over more than zero and at most a day)", entry.path, rate.count, rate.per)))?;
         // `接口`: counted for the endpoint as a whole; every other dimension is a merchant.
         let dimension = if entry.rate_dim == "接口" {
             "*"
@@ -258,5 +290,30 @@ mod tests {
             .collect();
         assert_eq!(burst.iter().filter(|w| w.is_some()).count(), 5);
         assert!(Rate::parse("0/s").is_none() && Rate::parse("5/h").is_none());
+    }
+
+    #[test]
+    fn rates_that_cannot_be_kept_are_refused_and_never_panic() {
+        let store = InProcessStore::new();
+        let now = Instant::now();
+        for (count, per) in [(0, Duration::from_secs(1)), (1, Duration::MAX), (1, Duration::ZERO)] {
+            let rate = Rate { count, per };
+            assert!(rate.check().is_err(), "{rate:?}");
+            // Even unchecked, the store neither divides by zero nor overflows the clock.
+            for _ in 0..3 {
+                let _ = store.reserve_at("odd", rate, u32::MAX, Duration::MAX, now);
+            }
+        }
+        let seed = crate::catalog::find("POST", "v3/brand/partner/card-member/user-points/sync").unwrap();
+        let zero = RateLimits::documented().set(
+            "POST",
+            seed.path,
+            Some(Rate {
+                count: 0,
+                per: Duration::from_secs(1),
+            }),
+        );
+        let err = zero.bucket("POST", seed, Some("1900000109")).unwrap_err();
+        assert!(err.is_config() && err.to_string().contains("not a rate"), "{err}");
     }
 }

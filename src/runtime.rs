@@ -33,11 +33,21 @@ thread_local! {
     static ON_RUNTIME: Cell<bool> = const { Cell::new(false) };
 
     /// The calling thread's runtime for blocking verbs, made on first use and dropped (with
-    /// its connections) when the thread ends.
-    static THREAD_RUNTIME: std::result::Result<Runtime, String> = Builder::new_current_thread()
+    /// its connections) when the thread ends; with the process that made it.
+    static THREAD_RUNTIME: std::result::Result<(Runtime, u32), String> = Builder::new_current_thread()
         .enable_all()
         .build()
+        .map(|runtime| (runtime, std::process::id()))
         .map_err(|e| e.to_string());
+}
+
+fn forked() -> Error {
+    ConfigError::new(
+        "runtime",
+        "this process was forked after the client was first used: its I/O threads and pooled \
+         connections stayed in the parent; make the first request only after forking",
+    )
+    .into()
 }
 
 /// The crate's I/O runtime, started on first use; never dropped (a runtime must not be dropped
@@ -58,12 +68,7 @@ pub(crate) fn get() -> Result<&'static Runtime> {
         .as_ref()
         .map_err(|e| cannot_start(e))?;
     if OWNER.get() != Some(&std::process::id()) {
-        return Err(ConfigError::new(
-            "runtime",
-            "this process was forked after the client was first used: its I/O threads and pooled \
-             connections stayed in the parent; make the first request only after forking",
-        )
-        .into());
+        return Err(forked());
     }
     Ok(runtime)
 }
@@ -93,16 +98,23 @@ pub(crate) async fn in_caller<T>(future: impl Future<Output = Result<T>>) -> Res
 
 /// Runs `future` to completion from a blocking call.
 ///
-/// On a thread outside any runtime (a plain `main`, `spawn_blocking`, a thread pool) the thread
-/// drives the future itself on its own current-thread runtime. Inside a runtime the future goes
-/// to the crate's I/O runtime and the thread waits on a channel; on a current-thread runtime
-/// that runtime is paused while it waits, so a custom signer or middleware that needs a task on
+/// On a thread outside any runtime (a plain `main`, a thread pool) the thread drives the future
+/// itself on its own current-thread runtime. Inside a runtime (`spawn_blocking` threads too: they
+/// belong to theirs) the future goes to the crate's I/O runtime and the thread waits on a
+/// channel; on a current-thread runtime that runtime is paused while it waits, so a custom signer or middleware that needs a task on
 /// that same runtime cannot finish — use the `_async` verb there.
 pub(crate) fn block_on<T: Send + 'static>(future: impl Future<Output = Result<T>> + Send + 'static) -> Result<T> {
     if Handle::try_current().is_err() {
-        return THREAD_RUNTIME.with(|runtime| match runtime {
-            Ok(runtime) => runtime.block_on(future),
+        // `try_with`: a blocking call from a thread-local destructor finds the runtime gone.
+        let driven = THREAD_RUNTIME.try_with(|runtime| match runtime {
+            // The runtime's I/O driver (epoll) and pooled sockets are shared with the parent
+            // after a fork: using them from the child would mix both processes' traffic.
+            Ok((_, pid)) if *pid != std::process::id() => Err(forked()),
+            Ok((runtime, _)) => runtime.block_on(future),
             Err(e) => Err(cannot_start(e)),
+        });
+        return driven.unwrap_or_else(|_| {
+            Err(ConfigError::new("runtime", "a blocking call while this thread is shutting down").into())
         });
     }
     let (tx, rx) = std::sync::mpsc::sync_channel(1);

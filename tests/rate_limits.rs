@@ -1,6 +1,8 @@
 //! The documented rate limits: the client paces itself, the emulator enforces them as WeChat Pay
 //! does, a wait past the deadline fails before sending, and limits can be overridden or turned off.
 
+mod common;
+
 use std::time::{Duration, Instant};
 
 use serde_json::json;
@@ -16,21 +18,7 @@ fn seed(n: usize) -> serde_json::Value {
 
 /// 20 seed calls at once; the results in order.
 fn twenty_at_once(client: &Client) -> Vec<wechatpay::Result<wechatpay::Response>> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
-        let calls: Vec<_> = (0..20)
-            .map(|n| tokio::spawn(client.chain(SEED).post_async(seed(n))))
-            .collect();
-        let mut results = Vec::new();
-        for call in calls {
-            results.push(call.await.unwrap());
-        }
-        results
-    })
+    common::posts_at_once(client, SEED, 20, seed)
 }
 
 #[test]

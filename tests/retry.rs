@@ -91,6 +91,56 @@ fn retry_after_is_honoured() {
 }
 
 #[test]
+fn a_wait_that_would_pass_the_deadline_ends_the_call_with_what_failed() {
+    let mut limited = signed_error(429, "FREQUENCY_LIMITED");
+    limited.headers.push(("Retry-After".into(), "100".into()));
+    let server = scripted(vec![limited]);
+    let client = builder(&server)
+        .retry(quick())
+        .timeout(Duration::from_secs(2))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let err = client.chain(QUERY).get(query_options()).unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "did not sleep towards the deadline"
+    );
+    assert!(!err.is_timeout(), "{err}");
+    assert_eq!(err.api().unwrap().code(), "FREQUENCY_LIMITED", "{err}");
+    assert_eq!(server.requests().len(), 1);
+
+    // Async: the same request, the same error.
+    let server = TestServer::start(|_| signed_error(503, "SYSTEM_ERROR"));
+    let slow = RetryPolicy::default()
+        .base_delay(Duration::from_secs(30))
+        .max_delay(Duration::from_secs(30));
+    let client = builder(&server)
+        .retry(slow)
+        .timeout(Duration::from_millis(1500))
+        .build()
+        .unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let started = Instant::now();
+    let result = runtime.block_on(client.chain(QUERY).get_async(query_options()));
+    let err = result.unwrap_err();
+    // The jittered wait may be short enough for a second attempt; never a bare timeout.
+    assert!(!err.is_timeout(), "{err}");
+    assert_eq!(err.api().unwrap().code(), "SYSTEM_ERROR");
+    assert!(started.elapsed() < Duration::from_millis(1500));
+    assert!((1..=3).contains(&server.requests().len()));
+}
+
+#[test]
+fn attempts_are_capped() {
+    assert_eq!(
+        RetryPolicy::default().attempts(1000).max_attempts(),
+        RetryPolicy::MAX_ATTEMPTS
+    );
+    assert_eq!(RetryPolicy::default().attempts(0).max_attempts(), 1);
+}
+
+#[test]
 fn when_every_attempt_fails_the_error_counts_them_and_keeps_its_kind() {
     let server = TestServer::start(|_| signed_error(500, "SYSTEM_ERROR"));
     let client = builder(&server).retry(quick().attempts(4)).build().unwrap();

@@ -1,10 +1,13 @@
 //! Where calls run: async verbs in the caller's task on any executor, blocking verbs from any
 //! thread; one client across runtimes that come and go.
 
+mod common;
+
 use std::future::Future;
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 
+use common::multi_thread;
 use serde_json::json;
 use wechatpay::emulator::{Emulator, Fault};
 use wechatpay::Client;
@@ -33,14 +36,6 @@ async fn async_call(client: &Client, n: u32) -> wechatpay::Result<()> {
 
 fn current_thread() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
-fn multi_thread() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
         .enable_all()
         .build()
         .unwrap()
@@ -165,4 +160,73 @@ fn async_verbs_on_an_executor_that_is_not_tokio() {
     )
     .unwrap_err();
     assert!(err.is_timeout(), "{err}");
+}
+
+/// A blocking call in a process forked after this thread's runtime was made is refused: that
+/// runtime's epoll instance and pooled sockets are shared with the parent.
+#[cfg(unix)]
+#[test]
+fn a_forked_child_is_refused_rather_than_sharing_the_parents_connections() {
+    let emulator = Emulator::start().unwrap();
+    let client = emulator.client_builder().build().unwrap();
+    // On a thread of its own, so the fork copies a thread whose runtime exists and nothing else
+    // of this test's.
+    let child_status = std::thread::spawn(move || {
+        sync_call(&client, 900).unwrap();
+        // The child only calls the client and exits.
+        let pid = unsafe_fork();
+        if pid == 0 {
+            let code = match sync_call(&client, 901) {
+                Err(e) if e.is_config() && e.to_string().contains("forked") => 0,
+                _ => 1,
+            };
+            std::process::exit(code);
+        }
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            let mut status = 0;
+            let done = wait_nohang(pid, &mut status);
+            if done == pid {
+                break status;
+            }
+            if std::time::Instant::now() > deadline {
+                kill(pid);
+                panic!("the forked child hung");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    })
+    .join()
+    .unwrap();
+    assert!(libc_exited_with(child_status, 0), "child status {child_status}");
+}
+
+#[cfg(unix)]
+fn unsafe_fork() -> i32 {
+    // The crate forbids unsafe code; a test binary may use libc directly.
+    #[allow(unsafe_code)]
+    unsafe {
+        libc::fork()
+    }
+}
+
+#[cfg(unix)]
+fn wait_nohang(pid: i32, status: &mut i32) -> i32 {
+    #[allow(unsafe_code)]
+    unsafe {
+        libc::waitpid(pid, status, libc::WNOHANG)
+    }
+}
+
+#[cfg(unix)]
+fn kill(pid: i32) {
+    #[allow(unsafe_code)]
+    unsafe {
+        libc::kill(pid, libc::SIGKILL);
+    }
+}
+
+#[cfg(unix)]
+fn libc_exited_with(status: i32, code: i32) -> bool {
+    libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == code
 }

@@ -174,3 +174,65 @@ fn calls_are_traced_without_secrets_bodies_or_filled_paths() {
         assert!(!traced.contains(secret.as_str()), "{secret} leaked into:\n{traced}");
     }
 }
+
+/// Certificate downloads are traced (with their serials), and nothing secret or decrypted is:
+/// not the APIv3 or APIv2 key, not an encrypted field, not a notification's decrypted resource.
+#[cfg(feature = "emulator")]
+#[test]
+fn certificate_refreshes_are_traced_without_keys_or_plaintexts() {
+    use wechatpay::emulator::{Emulator, Mode};
+    let emulator = Emulator::builder().mode(Mode::PlatformCertificate).start().unwrap();
+    let identity = emulator.identity();
+    let client = emulator
+        .merchant_builder()
+        .auto_certificates(identity.apiv3_key.as_bytes())
+        .build()
+        .unwrap();
+    let webhook = wechatpay::NotificationVerifier::with_certificates(client.certificates().unwrap());
+    let capture = Capture::default();
+    let mut ciphertext = String::new();
+    tracing::subscriber::with_default(capture.clone(), || {
+        let name = client.encryptor().unwrap().encrypt("NAME-PLAINTEXT-31").unwrap();
+        client
+            .chain("v3/profitsharing/receivers/add")
+            .post(
+                json!({"json": {"appid": "wx8888888888888888", "type": "PERSONAL_OPENID", "account": "oLatjhnq8Z",
+                "name": name, "relation_type": "STORE"}}),
+            )
+            .unwrap();
+        ciphertext = name;
+        emulator.rotate_platform_certificate().unwrap();
+        let sent = emulator
+            .notification(
+                "TRANSACTION.SUCCESS",
+                "支付成功",
+                "transaction",
+                &json!({"trade_state": "SUCCESS", "out_trade_no": "RESOURCE-MARKER-53"}),
+            )
+            .unwrap();
+        webhook.verify(&sent.headers, &sent.body).unwrap();
+    });
+    let traced = capture.text.lock().unwrap().clone();
+    assert_eq!(
+        traced
+            .matches("message=wechatpay: platform certificates refreshed")
+            .count(),
+        2,
+        "{traced}"
+    );
+    assert!(traced.contains("reason=first use"), "{traced}");
+    assert!(traced.contains("reason=unknown serial"), "{traced}");
+    for serial in emulator.platform_serials() {
+        assert!(traced.contains(&serial), "{serial} missing from:\n{traced}");
+    }
+    for secret in [
+        identity.apiv3_key.as_str(),
+        identity.apiv2_key.as_str(),
+        &ciphertext[..40],
+        "NAME-PLAINTEXT-31",
+        "RESOURCE-MARKER-53",
+        "BEGIN CERTIFICATE",
+    ] {
+        assert!(!traced.contains(secret), "{secret} leaked into:\n{traced}");
+    }
+}

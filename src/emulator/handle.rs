@@ -24,7 +24,8 @@ pub(super) async fn handle(
     let (parts, body) = request.into_parts();
     let request_id = format!("EMU{}", Formatter::nonce(29).unwrap_or_default());
     // Refusals are answered at once, without faults: those are for authenticated requests.
-    let refuse = |reply: reply::Reply| reply::render(&shared.identity, shared.mode, reply, &[], &request_id);
+    let signing = shared.signing();
+    let refuse = |reply: reply::Reply| reply::render(&signing, reply, &[], &request_id);
     let method = parts.method.as_str();
     let target = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
     // APIv2: the wire path has no `v2/`; its catalog entry does.
@@ -63,7 +64,7 @@ pub(super) async fn handle(
         };
         request.bad_sign = faults.contains(&Fault::BadSignature);
         let reply = apiv2::route(&shared.state, &shared.identity, &request, &params);
-        return reply::render(&shared.identity, shared.mode, reply, &faults, &request_id);
+        return reply::render(&signing, reply, &faults, &request_id);
     }
     // Uploads are signed over their `meta` part, not the whole body, so the body is split first
     // (in linear time, with a bounded boundary).
@@ -137,6 +138,7 @@ pub(super) async fn handle(
         &shared.state,
         &shared.identity,
         shared.mode,
+        &shared.platforms.served(),
         &routes::Incoming {
             method,
             path: parts.uri.path(),
@@ -147,7 +149,7 @@ pub(super) async fn handle(
             headers: &parts.headers,
         },
     );
-    reply::render(&shared.identity, shared.mode, reply, &faults, &request_id)
+    reply::render(&signing, reply, &faults, &request_id)
 }
 
 /// The whole body, up to [`MAX_REQUEST`] bytes.

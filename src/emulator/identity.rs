@@ -69,6 +69,9 @@ enum Issue<'a> {
     None,
     /// Self-signed, as WeChat Pay's platform certificates look to a merchant (and the TLS CA).
     SelfSigned { subject: &'a str, serial: &'a [u8] },
+    /// Self-signed with a given validity (test certificates that are expired or not yet valid).
+    #[cfg(test)]
+    SelfSignedValid { serial: &'a [u8], validity: Validity },
     /// An end-entity certificate issued by the TLS CA (the merchant certificate, usable for
     /// mutual TLS, and the TLS server certificate with its names).
     ByCa {
@@ -92,13 +95,22 @@ fn generate(issue: Issue<'_>) -> Result<(KeyMaterial, RsaPrivateKey)> {
     )));
     let certificate = match issue {
         Issue::None => None,
-        Issue::SelfSigned { subject, serial } => Some(certify(&key, subject, serial, None, false)?),
+        Issue::SelfSigned { subject, serial } => Some(certify(&key, subject, serial, None, false, None)?),
+        #[cfg(test)]
+        Issue::SelfSignedValid { serial, validity } => Some(certify(
+            &key,
+            "CN=Emulated WeChat Pay Platform,O=wechatpay-sdk emulator,C=CN",
+            serial,
+            None,
+            false,
+            Some(validity),
+        )?),
         Issue::ByCa {
             subject,
             serial,
             ca,
             server_names,
-        } => Some(certify(&key, subject, serial, Some(ca), server_names)?),
+        } => Some(certify(&key, subject, serial, Some(ca), server_names, None)?),
     };
     Ok((
         KeyMaterial {
@@ -116,6 +128,7 @@ fn certify(
     serial: &[u8],
     ca: Option<&(RsaPrivateKey, Name)>,
     server_names: bool,
+    validity: Option<Validity>,
 ) -> Result<Certificate> {
     use x509_cert::ext::pkix::name::GeneralName;
     use x509_cert::ext::pkix::SubjectAltName;
@@ -140,7 +153,10 @@ fn certify(
     let mut builder = CertificateBuilder::new(
         profile,
         SerialNumber::new(serial).map_err(|e| fail(e.to_string()))?,
-        Validity::from_now(Duration::from_secs(5 * 365 * 86_400)).map_err(|e| fail(e.to_string()))?,
+        match validity {
+            Some(validity) => validity,
+            None => Validity::from_now(Duration::from_secs(5 * 365 * 86_400)).map_err(|e| fail(e.to_string()))?,
+        },
         Name::from_str(subject).map_err(|e| fail(e.to_string()))?,
         spki,
         &signer,
@@ -157,6 +173,40 @@ fn certify(
         .build::<rsa::pkcs1v15::Signature>()
         .map_err(|e| fail(e.to_string()))?;
     Certificate::from_bytes(certificate.to_der().map_err(|e| fail(e.to_string()))?)
+}
+
+/// A fresh platform key and self-signed certificate with a random positive 20-byte serial (for
+/// a rotation).
+pub(crate) fn generate_platform() -> Result<KeyMaterial> {
+    let mut serial = [0u8; 20];
+    crate::crypto::backend::fill_random(&mut serial)?;
+    serial[0] = (serial[0] & 0x7f) | 0x01;
+    Ok(generate(Issue::SelfSigned {
+        subject: "CN=Emulated WeChat Pay Platform,O=wechatpay-sdk emulator,C=CN",
+        serial: &serial,
+    })?
+    .0)
+}
+
+/// A platform certificate valid from `not_before` to `not_after` (for expiry tests).
+#[cfg(test)]
+pub(crate) fn generate_platform_valid(
+    serial: u8,
+    not_before: std::time::SystemTime,
+    not_after: std::time::SystemTime,
+) -> Result<KeyMaterial> {
+    let time = |t: std::time::SystemTime| {
+        x509_cert::time::Time::try_from(t).map_err(|e| failed("set a validity")(e.to_string()))
+    };
+    let validity = Validity {
+        not_before: time(not_before)?,
+        not_after: time(not_after)?,
+    };
+    Ok(generate(Issue::SelfSignedValid {
+        serial: &[serial],
+        validity,
+    })?
+    .0)
 }
 
 /// Everything the emulator signs, verifies and encrypts with.

@@ -51,9 +51,10 @@ mod serve;
 pub(crate) mod auth;
 mod conn;
 mod fault;
-mod identity;
+pub(crate) mod identity;
 pub(crate) mod multipart;
 mod notification;
+mod platform;
 pub(crate) mod reply;
 mod routes;
 mod state;
@@ -162,6 +163,8 @@ impl Log {
 struct Shared {
     identity: Identity,
     mode: Mode,
+    /// The platform certificates (rotated by `Emulator::rotate_platform_certificate`).
+    platforms: platform::Platforms,
     state: state::State,
     faults: Mutex<Vec<Fault>>,
     received: Mutex<Log>,
@@ -175,6 +178,19 @@ pub struct Emulator {
     addr: SocketAddr,
     tls: bool,
     _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+impl Shared {
+    /// The key and serial that sign answers and notifications now.
+    fn signing(&self) -> (crate::crypto::PrivateKey, String) {
+        match self.mode {
+            Mode::PublicKey => (
+                self.identity.wechatpay.private_key().clone(),
+                self.identity.pub_key_id.clone(),
+            ),
+            Mode::PlatformCertificate => self.platforms.current(),
+        }
+    }
 }
 
 impl fmt::Debug for Emulator {
@@ -274,6 +290,7 @@ impl EmulatorBuilder {
             None => Identity::generate()?,
         };
         let shared = Arc::new(Shared {
+            platforms: platform::Platforms::new(identity.platform.clone()),
             identity,
             mode: self.mode,
             state: state::State::default(),
@@ -348,8 +365,33 @@ impl Emulator {
     }
 
     /// A client [`Builder`] configured for this emulator: mchid, merchant serial and key, the
-    /// WeChat Pay key of the current mode, the APIv2 key, and the base URI.
+    /// WeChat Pay key of the current mode (in certificate mode, the newest platform certificate),
+    /// the APIv2 key, and the base URI.
     pub fn client_builder(&self) -> Builder {
+        let identity = &self.shared.identity;
+        let builder = self.merchant_builder();
+        match self.shared.mode {
+            Mode::PublicKey => builder.cert(identity.pub_key_id.clone(), identity.wechatpay.public_key().clone()),
+            Mode::PlatformCertificate => {
+                let served = self.shared.platforms.served();
+                let newest = served.newest();
+                builder.cert(platform::serial_of(newest), newest.public_key().clone())
+            }
+        }
+    }
+
+    /// [`client_builder`](Self::client_builder) without any WeChat Pay key: the merchant's
+    /// credentials, the APIv2 key and the base URI, for clients that download the platform
+    /// certificates ([`Builder::auto_certificates`]) or are given keys some other way.
+    ///
+    /// ```
+    /// use wechatpay::emulator::{Emulator, Mode};
+    /// let emulator = Emulator::builder().mode(Mode::PlatformCertificate).start()?;
+    /// let client = emulator.merchant_builder().auto_certificates(emulator.identity().apiv3_key.as_bytes()).build()?;
+    /// # let _ = client;
+    /// # Ok::<(), wechatpay::Error>(())
+    /// ```
+    pub fn merchant_builder(&self) -> Builder {
         let identity = &self.shared.identity;
         let builder = Builder::new()
             .mchid(identity.mchid.clone())
@@ -357,18 +399,58 @@ impl Emulator {
             .private_key(identity.merchant.private_key().clone())
             .secret(identity.apiv2_key.as_str())
             .base_uri(self.base_uri());
-        let builder = match (&identity.tls_ca, identity.merchant.certificate()) {
+        match (&identity.tls_ca, identity.merchant.certificate()) {
             (Some(ca), Some(merchant)) if self.tls => builder
                 .add_root_certificate(ca.clone())
                 .merchant_tls(merchant.clone(), identity.merchant.private_key().clone()),
             _ => builder,
-        };
-        match self.shared.mode {
-            Mode::PublicKey => builder.cert(identity.pub_key_id.clone(), identity.wechatpay.public_key().clone()),
-            Mode::PlatformCertificate => {
-                builder.cert(identity.platform_serial(), identity.platform.public_key().clone())
-            }
         }
+    }
+
+    /// Rotates the platform certificate, as WeChat Pay does before one expires: a new key and
+    /// certificate (a new serial) sign answers and notifications from now on, and the previous
+    /// one stays listed by `v3/certificates` and accepted for encrypted fields until
+    /// [`retire_platform_certificate`](Self::retire_platform_certificate). Returns the new
+    /// serial. Certificate mode only.
+    ///
+    /// ```
+    /// use wechatpay::emulator::{Emulator, Mode};
+    /// let emulator = Emulator::builder().mode(Mode::PlatformCertificate).start()?;
+    /// let first = emulator.identity().platform_serial().to_owned();
+    /// let second = emulator.rotate_platform_certificate()?;
+    /// assert_ne!(first, second);
+    /// assert_eq!(emulator.platform_serials(), [first.clone(), second]);
+    /// assert!(emulator.retire_platform_certificate(&first));
+    /// # Ok::<(), wechatpay::Error>(())
+    /// ```
+    pub fn rotate_platform_certificate(&self) -> Result<String> {
+        if self.shared.mode != Mode::PlatformCertificate {
+            return Err(ConfigError::new(
+                "emulator",
+                "only an emulator in Mode::PlatformCertificate has platform certificates to rotate",
+            )
+            .into());
+        }
+        let next = identity::generate_platform()?;
+        let serial = platform::serial_of(&next).to_owned();
+        self.shared.platforms.rotate(next);
+        Ok(serial)
+    }
+
+    /// Stops serving the platform certificate `serial` (the newest one cannot be retired).
+    /// Whether it was served and is now retired.
+    pub fn retire_platform_certificate(&self, serial: &str) -> bool {
+        self.shared.platforms.retire(serial)
+    }
+
+    /// The serials of the platform certificates served, oldest first; the last one signs.
+    pub fn platform_serials(&self) -> Vec<String> {
+        self.shared
+            .platforms
+            .served()
+            .iter()
+            .map(|m| platform::serial_of(m).to_owned())
+            .collect()
     }
 
     /// Faults applied to every authenticated request from now on (replacing earlier ones; empty to
@@ -390,12 +472,8 @@ impl Emulator {
             .collect()
     }
 
-    fn signing_key(&self) -> (&crate::crypto::PrivateKey, String) {
-        let identity = &self.shared.identity;
-        match self.shared.mode {
-            Mode::PublicKey => (identity.wechatpay.private_key(), identity.pub_key_id.clone()),
-            Mode::PlatformCertificate => (identity.platform.private_key(), identity.platform_serial().to_owned()),
-        }
+    fn signing_key(&self) -> (crate::crypto::PrivateKey, String) {
+        self.shared.signing()
     }
 
     /// A notification of any event: `resource` encrypted under the APIv3 key, the envelope signed
@@ -414,7 +492,7 @@ impl Emulator {
             original_type,
             resource,
             self.shared.identity.apiv3_key.as_bytes(),
-            key,
+            &key,
             &serial,
         )
     }
@@ -474,9 +552,13 @@ impl Emulator {
             Mode::PublicKey => {
                 crate::KeyRing::new().with(identity.pub_key_id.clone(), identity.wechatpay.public_key().clone())
             }
-            Mode::PlatformCertificate => {
-                crate::KeyRing::new().with(identity.platform_serial(), identity.platform.public_key().clone())
-            }
+            Mode::PlatformCertificate => self
+                .shared
+                .platforms
+                .served()
+                .iter()
+                .map(|m| (platform::serial_of(m).to_owned(), m.public_key().clone()))
+                .collect(),
         };
         crate::NotificationVerifier::new(identity.apiv3_key.as_bytes(), keys)
     }

@@ -6,8 +6,6 @@ use http_body_util::{BodyExt, Full};
 use serde_json::{json, Value};
 
 use super::fault::Fault;
-use super::identity::Identity;
-use super::Mode;
 use crate::crypto::Rsa;
 use crate::formatter::Formatter;
 
@@ -70,8 +68,7 @@ impl Reply {
 
 /// Signs `reply` in `mode`, applying `faults`; returns the HTTP response.
 pub(crate) fn render(
-    identity: &Identity,
-    mode: Mode,
+    signing: &(crate::crypto::PrivateKey, String),
     reply: Reply,
     faults: &[Fault],
     request_id: &str,
@@ -99,10 +96,7 @@ pub(crate) fn render(
     }
     let mut body = reply.body.clone();
     if reply.signed {
-        let (key, serial) = match mode {
-            Mode::PublicKey => (identity.wechatpay.private_key(), identity.pub_key_id.clone()),
-            Mode::PlatformCertificate => (identity.platform.private_key(), identity.platform_serial().to_owned()),
-        };
+        let (key, serial) = (&signing.0, signing.1.clone());
         let skew: i64 = faults
             .iter()
             .map(|f| if let Fault::TimestampSkew(s) = f { *s } else { 0 })

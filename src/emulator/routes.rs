@@ -6,6 +6,7 @@ use serde_json::{json, Map, Value};
 
 use super::identity::Identity;
 use super::multipart::Part;
+use super::platform::{serial_of, Served};
 use super::reply::Reply;
 use super::state::{now_rfc3339, BillFile, Order, Refund, State};
 
@@ -82,10 +83,16 @@ fn not_found(what: &str) -> Reply {
 }
 
 /// Dispatches one request.
-pub(crate) fn route(state: &State, identity: &Identity, mode: Mode, request: &Incoming<'_>) -> Reply {
+pub(crate) fn route(
+    state: &State,
+    identity: &Identity,
+    mode: Mode,
+    platforms: &Served,
+    request: &Incoming<'_>,
+) -> Reply {
     let segments: Vec<&str> = request.path.trim_start_matches('/').split('/').collect();
     let result = match (request.method, segments.as_slice()) {
-        ("GET", ["v3", "certificates"]) => Ok(certificates(identity, mode)),
+        ("GET", ["v3", "certificates"]) => Ok(certificates(identity, mode, platforms)),
         ("POST", ["v3", "brand", "partner", "card-member", "user-points", "sync"]) => user_points_sync(request),
         ("POST", ["v3", "pay", "transactions", kind @ ("native" | "jsapi" | "app" | "h5")]) => {
             prepay(state, identity, kind, request)
@@ -114,7 +121,7 @@ pub(crate) fn route(state: &State, identity: &Identity, mode: Mode, request: &In
         | ("POST", ["v3", "merchant-service", "images", "upload"])
         | ("POST", ["v3", "marketing", "favor", "media", "image-upload"]) => upload(state, request),
         _ => match crate::catalog::find(request.method, request.path) {
-            Some(entry) => echo(identity, mode, entry, request),
+            Some(entry) => echo(identity, mode, platforms, entry, request),
             None => Err(Reply::error(
                 StatusCode::NOT_FOUND,
                 "NOT_FOUND",
@@ -147,6 +154,7 @@ fn values_at<'v>(value: &'v Value, path: &[&str], out: &mut Vec<&'v str>) {
 fn decrypt_fields(
     identity: &Identity,
     mode: Mode,
+    platforms: &Served,
     entry: &crate::catalog::Entry,
     request: &Incoming<'_>,
 ) -> Result<Value, Reply> {
@@ -168,12 +176,12 @@ fn decrypt_fields(
         .unwrap_or("");
     let (key, expected) = if sent == identity.pub_key_id {
         (identity.wechatpay.private_key(), sent)
-    } else if sent == identity.platform_serial() {
-        (identity.platform.private_key(), sent)
+    } else if let Some(platform) = platforms.find(sent) {
+        (platform.private_key(), sent)
     } else {
         let expected = match mode {
             Mode::PublicKey => identity.pub_key_id.as_str(),
-            Mode::PlatformCertificate => identity.platform_serial(),
+            Mode::PlatformCertificate => serial_of(platforms.newest()),
         };
         return Err(Reply::error(
             StatusCode::BAD_REQUEST,
@@ -205,10 +213,11 @@ fn decrypt_fields(
 fn echo(
     identity: &Identity,
     mode: Mode,
+    platforms: &Served,
     entry: &crate::catalog::Entry,
     request: &Incoming<'_>,
 ) -> Result<Reply, Reply> {
-    let decrypted = decrypt_fields(identity, mode, entry, request)?;
+    let decrypted = decrypt_fields(identity, mode, platforms, entry, request)?;
     let body = serde_json::from_slice::<Value>(request.body)
         .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(request.body).into_owned()));
     let mut answer = json!({
@@ -231,40 +240,41 @@ fn echo(
     Ok(reply)
 }
 
-/// `GET v3/certificates`: the platform certificate, encrypted under the APIv3 key like the real
-/// one; merchants with only a WeChat Pay public key get 404 `RESOURCE_NOT_EXISTS`, as for real.
-fn certificates(identity: &Identity, mode: Mode) -> Reply {
-    let Some(cert) = identity
-        .platform
-        .certificate()
-        .filter(|_| mode == Mode::PlatformCertificate)
-    else {
+/// `GET v3/certificates`: every platform certificate served (during a rotation, the old and the
+/// new), each encrypted under the APIv3 key like the real ones; merchants with only a WeChat Pay
+/// public key get 404 `RESOURCE_NOT_EXISTS`, as for real.
+fn certificates(identity: &Identity, mode: Mode, platforms: &Served) -> Reply {
+    if mode != Mode::PlatformCertificate {
         return Reply::error(
             StatusCode::NOT_FOUND,
             "RESOURCE_NOT_EXISTS",
             "无可用的平台证书，请在商户平台-API安全申请使用微信支付公钥 (no platform certificate: this merchant uses the WeChat Pay public key)",
         );
-    };
-    let nonce = crate::formatter::Formatter::nonce(12).unwrap_or_else(|_| "0123456789ab".into());
-    let ciphertext = match AesGcm::encrypt(cert.to_pem(), identity.apiv3_key.as_bytes(), &nonce, "certificate") {
-        Ok(c) => c,
-        Err(e) => return Reply::error(StatusCode::INTERNAL_SERVER_ERROR, "SYSTEM_ERROR", e.to_string()),
-    };
+    }
     let rfc3339 = |t: std::time::SystemTime| {
         let secs = t.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
         super::state::rfc3339(i64::try_from(secs).unwrap_or(i64::MAX / 2))
     };
-    Reply::ok(&json!({"data": [{
-        "serial_no": cert.serial_no(),
-        "effective_time": rfc3339(cert.not_before()),
-        "expire_time": rfc3339(cert.not_after()),
-        "encrypt_certificate": {
-            "algorithm": "AEAD_AES_256_GCM",
-            "nonce": nonce,
-            "associated_data": "certificate",
-            "ciphertext": ciphertext,
-        }
-    }]}))
+    let mut data = Vec::new();
+    for cert in platforms.iter().filter_map(|m| m.certificate()) {
+        let nonce = crate::formatter::Formatter::nonce(12).unwrap_or_else(|_| "0123456789ab".into());
+        let ciphertext = match AesGcm::encrypt(cert.to_pem(), identity.apiv3_key.as_bytes(), &nonce, "certificate") {
+            Ok(c) => c,
+            Err(e) => return Reply::error(StatusCode::INTERNAL_SERVER_ERROR, "SYSTEM_ERROR", e.to_string()),
+        };
+        data.push(json!({
+            "serial_no": cert.serial_no(),
+            "effective_time": rfc3339(cert.not_before()),
+            "expire_time": rfc3339(cert.not_after()),
+            "encrypt_certificate": {
+                "algorithm": "AEAD_AES_256_GCM",
+                "nonce": nonce,
+                "associated_data": "certificate",
+                "ciphertext": ciphertext,
+            }
+        }));
+    }
+    Reply::ok(&json!({ "data": data }))
 }
 
 /// The seed call: six fields, validated and echoed.

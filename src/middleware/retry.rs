@@ -14,12 +14,15 @@ use http::{Method, StatusCode, Uri};
 
 use super::{Middleware, Next};
 use crate::error::{Error, Result, RetriedError, TransportKind};
-use crate::request::{Endpoint, Request};
+use crate::request::{Call, Endpoint, Request};
 use crate::response::Response;
 
 /// WeChat Pay's backup domain for cross-city disaster recovery.
 pub(crate) const BACKUP_HOST: &str = "api2.mch.weixin.qq.com";
 const PRIMARY_HOST: &str = "api.mch.weixin.qq.com";
+
+/// The longest `Retry-After` honoured; a longer one is treated as this.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(120);
 
 /// How often and how patiently a call is retried.
 ///
@@ -30,8 +33,10 @@ const PRIMARY_HOST: &str = "api.mch.weixin.qq.com";
 /// header is honoured) and connections that broke after sending. Never: other `4xx`, an answer
 /// whose signature fails (the `verifier` is outside this layer), a POST that may have reached
 /// WeChat Pay, or an APIv2 `FAIL` (checked in the `verifier` layer). Waits are exponential with
-/// full jitter; the call's `timeout` is one deadline over every attempt and wait. When every
-/// attempt fails, the error is [`Error::Retried`](crate::Error::Retried).
+/// full jitter (a `Retry-After` is honoured up to 120 s); the call's `timeout` is one deadline
+/// over every attempt and wait, and a wait that would pass it ends the call at once with the
+/// last failure. When more than one attempt failed, the error is
+/// [`Error::Retried`](crate::Error::Retried).
 ///
 /// ```
 /// use std::time::Duration;
@@ -60,6 +65,9 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
+    /// The most attempts a policy may ask for: more only adds load to a service that is failing.
+    pub const MAX_ATTEMPTS: u32 = 10;
+
     /// One attempt: nothing is retried.
     pub fn none() -> Self {
         Self {
@@ -68,9 +76,9 @@ impl RetryPolicy {
         }
     }
 
-    /// At most `attempts` attempts in all (at least 1).
+    /// At most `attempts` attempts in all (at least 1, at most [`MAX_ATTEMPTS`](Self::MAX_ATTEMPTS)).
     pub fn attempts(mut self, attempts: u32) -> Self {
-        self.attempts = attempts.max(1);
+        self.attempts = attempts.clamp(1, Self::MAX_ATTEMPTS);
         self
     }
 
@@ -146,14 +154,12 @@ enum Verdict {
 fn verdict(error: &Error, idempotent: bool) -> Verdict {
     match error {
         // Connecting failed or timed out: nothing was sent.
-        Error::Transport(e) if e.kind() == TransportKind::Connect => Verdict::Retry {
-            at_least: None,
-            failover: true,
-        },
-        Error::Timeout(_) => Verdict::Retry {
-            at_least: None,
-            failover: true,
-        },
+        Error::Transport(e) if matches!(e.kind(), TransportKind::Connect | TransportKind::ConnectTimeout) => {
+            Verdict::Retry {
+                at_least: None,
+                failover: true,
+            }
+        }
         // The connection broke after the request may have been written.
         Error::Transport(e) if e.kind() == TransportKind::Io && idempotent => Verdict::Retry {
             at_least: None,
@@ -207,6 +213,7 @@ impl Middleware for RetryLayer {
                     .get::<Endpoint>()
                     .and_then(Endpoint::catalog_entry)
                     .is_some_and(|entry| entry.idempotency_key);
+            let deadline = request.extensions().get::<Call>().and_then(|call| call.deadline);
             let mut history = Vec::new();
             let mut current = request;
             loop {
@@ -221,7 +228,27 @@ impl Middleware for RetryLayer {
                     _ if history.is_empty() => return Err(error),
                     _ => return Err(RetriedError::new(history, error).into()),
                 };
-                let wait = self.policy.backoff(attempt).max(at_least.unwrap_or_default());
+                let wait = self
+                    .policy
+                    .backoff(attempt)
+                    .max(at_least.unwrap_or_default().min(MAX_RETRY_AFTER));
+                // The call's timeout is one deadline: a wait that would reach it ends the call
+                // now, with what failed, rather than later with a bare timeout.
+                let resume = std::time::Instant::now().checked_add(wait);
+                if deadline.is_some_and(|deadline| resume.is_none_or(|resume| resume >= deadline)) {
+                    tracing::info!(
+                        target: "wechatpay",
+                        attempt,
+                        reason = %crate::call_trace::kind(&error),
+                        wait_ms = wait.as_millis() as u64,
+                        "not retrying: the wait would pass the call's deadline"
+                    );
+                    return Err(if history.is_empty() {
+                        error
+                    } else {
+                        RetriedError::new(history, error).into()
+                    });
+                }
                 tracing::info!(
                     target: "wechatpay",
                     attempt,

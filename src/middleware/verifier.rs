@@ -64,6 +64,8 @@ fn signing_of(endpoint: &Endpoint) -> Signing {
 #[derive(Clone)]
 pub struct WechatpayVerifier {
     keys: KeyRing,
+    /// Downloaded, self-refreshing keys (`Builder::auto_certificates`), used instead of `keys`.
+    certificates: Option<crate::PlatformCertificates>,
     clock: Arc<dyn Clock>,
 }
 
@@ -72,6 +74,18 @@ impl WechatpayVerifier {
     pub fn new(keys: KeyRing) -> Self {
         Self {
             keys,
+            certificates: None,
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    /// Verifies against platform certificates that refresh themselves: an answer naming a
+    /// serial they lack downloads them again (once, however many calls meet it), then is
+    /// checked. `v3/certificates` answers are checked with the certificates they carry.
+    pub fn with_certificates(certificates: crate::PlatformCertificates) -> Self {
+        Self {
+            keys: KeyRing::new(),
+            certificates: Some(certificates),
             clock: Arc::new(SystemClock),
         }
     }
@@ -82,8 +96,37 @@ impl WechatpayVerifier {
         self
     }
 
-    /// The synchronous check.
+    /// The synchronous check, with the keys known now (with self-refreshing certificates, the
+    /// ones downloaded so far; [`Verifier::verify`] downloads first when needed).
     pub fn check(&self, endpoint: &Endpoint, response: &Response) -> Result<(), VerifyCheck> {
+        match &self.certificates {
+            Some(certificates) => self.check_with(&certificates.keys(), endpoint, response),
+            None => self.check_with(&self.keys, endpoint, response),
+        }
+    }
+
+    /// The check against `keys`, with the keys fetched first for self-refreshing certificates.
+    async fn verify_live(
+        &self,
+        certificates: &crate::PlatformCertificates,
+        endpoint: &Endpoint,
+        response: &Response,
+    ) -> Result<(), VerifyCheck> {
+        if signing_of(endpoint) == Signing::Unsigned {
+            return Ok(());
+        }
+        if endpoint.method() == http::Method::GET && endpoint.template().trim_start_matches('/') == "v3/certificates" {
+            if !response.status().is_success() {
+                return Ok(());
+            }
+            return self.check_with(&certificates.bootstrap_keys(response.bytes())?, endpoint, response);
+        }
+        let serial = SignedHeaders::read(response.headers())?.serial;
+        let keys = certificates.keys_for(serial).await?;
+        self.check_with(&keys, endpoint, response)
+    }
+
+    fn check_with(&self, keys: &KeyRing, endpoint: &Endpoint, response: &Response) -> Result<(), VerifyCheck> {
         let signing = signing_of(endpoint);
         if signing == Signing::Unsigned {
             return Ok(());
@@ -101,7 +144,7 @@ impl WechatpayVerifier {
                     .get("Wechatpay-Statement-Sha1")
                     .and_then(|v| v.to_str().ok())
                     .ok_or(VerifyCheck::MissingHeader("Wechatpay-Statement-Sha1"))?;
-                signed.verify(format!("{{\"sha1\":\"{expected}\"}}").as_bytes(), &self.keys, now)?;
+                signed.verify(format!("{{\"sha1\":\"{expected}\"}}").as_bytes(), keys, now)?;
                 let actual = hex::lower(&backend::sha1(body));
                 if !actual.eq_ignore_ascii_case(expected) {
                     return Err(VerifyCheck::StatementDigest {
@@ -111,7 +154,7 @@ impl WechatpayVerifier {
                 }
                 Ok(())
             }
-            _ => signed.verify(body, &self.keys, now),
+            _ => signed.verify(body, keys, now),
         }
     }
 }
@@ -120,13 +163,17 @@ impl fmt::Debug for WechatpayVerifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("WechatpayVerifier")
             .field("keys", &self.keys)
+            .field("certificates", &self.certificates)
             .finish_non_exhaustive()
     }
 }
 
 impl Verifier for WechatpayVerifier {
     fn verify<'a>(&'a self, endpoint: &'a Endpoint, response: &'a Response) -> BoxFuture<'a, Result<(), VerifyCheck>> {
-        Box::pin(ready(self.check(endpoint, response)))
+        match &self.certificates {
+            Some(certificates) => Box::pin(self.verify_live(certificates, endpoint, response)),
+            None => Box::pin(ready(self.check(endpoint, response))),
+        }
     }
 }
 

@@ -42,7 +42,7 @@ pub enum HttpVersions {
 }
 
 /// Transport settings, from the [`Builder`](crate::Builder).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(crate) struct TransportConfig {
     pub(crate) connect_timeout: Duration,
     pub(crate) versions: HttpVersions,
@@ -52,6 +52,20 @@ pub(crate) struct TransportConfig {
     pub(crate) extra_roots: Vec<Vec<u8>>,
     /// A client certificate chain and key (mutual TLS, APIv2 `security` calls).
     pub(crate) client_auth: Option<(Vec<u8>, zeroize::Zeroizing<Vec<u8>>)>,
+}
+
+/// Never shows the mutual-TLS key or the proxy's credentials.
+impl std::fmt::Debug for TransportConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TransportConfig")
+            .field("connect_timeout", &self.connect_timeout)
+            .field("versions", &self.versions)
+            .field("proxy", &self.proxy.as_ref().map(|(uri, _)| uri))
+            .field("max_body", &self.max_body)
+            .field("extra_roots", &self.extra_roots.len())
+            .field("client_auth", &self.client_auth.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
 }
 
 /// The pooled HTTP client. Cheap to clone; clones share the pools.
@@ -173,13 +187,17 @@ fn request_error(e: hyper_util::client::legacy::Error, connect_timeout: Duration
         }
         text
     };
-    if connect && timed_out {
-        return Error::Timeout(connect_timeout);
-    }
-    let kind = if connect {
-        TransportKind::Connect
-    } else {
-        TransportKind::Io
+    let kind = match (connect, timed_out) {
+        (true, true) => {
+            return TransportError::new(
+                TransportKind::ConnectTimeout,
+                format!("no connection within the connect timeout of {connect_timeout:?}: {detail}"),
+                Some(Box::new(e)),
+            )
+            .into()
+        }
+        (true, false) => TransportKind::Connect,
+        (false, _) => TransportKind::Io,
     };
     TransportError::new(kind, detail, Some(Box::new(e))).into()
 }

@@ -35,6 +35,11 @@ pub fn hex(s: &str) -> Vec<u8> {
 
 /// A builder for a client of `server`, trusting both the platform certificate and the public key.
 pub fn builder(server: &server::TestServer) -> wechatpay::Builder {
+    builder_at(&server.base_uri())
+}
+
+/// [`builder`] for a server at `base_uri` (e.g. an httpmock server).
+pub fn builder_at(base_uri: &str) -> wechatpay::Builder {
     use wechatpay::{PemUtil, Rsa};
     let merchant = PemUtil::load_certificate(path("keys/merchant_cert.pem")).unwrap();
     let platform = PemUtil::load_certificate(path("keys/platform_cert.pem")).unwrap();
@@ -44,7 +49,7 @@ pub fn builder(server: &server::TestServer) -> wechatpay::Builder {
         .private_key(Rsa::from_private(text("keys/merchant_pkcs8.pem")).unwrap())
         .cert(server::PUB_KEY_ID, Rsa::from_public(text("keys/pubkey.pem")).unwrap())
         .cert(platform.serial_no(), platform.public_key().clone())
-        .base_uri(server.base_uri())
+        .base_uri(base_uri)
 }
 
 pub fn merchant_public() -> wechatpay::PublicKey {
@@ -59,4 +64,33 @@ pub fn seed_options() -> serde_json::Value {
         "out_request_no": "100002322019090134234sfdf", "brand_id": "1004",
         "card_id": "pbLatjvWOibDc5-TBnbUk1pD12o0", "openid": "obLatjnx9gnqzS4myYGmLZ7LgLBA",
         "user_card_code": "478515832665", "point_balance": 1000 } })
+}
+
+/// A two-worker multi-thread runtime with I/O and time, for tests that run calls concurrently.
+pub fn multi_thread() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// `n` POSTs of `path` at once, as tasks of a multi-thread runtime, the `i`th with `options(i)`;
+/// the results in order.
+pub fn posts_at_once(
+    client: &wechatpay::Client,
+    path: &str,
+    n: usize,
+    options: impl Fn(usize) -> serde_json::Value,
+) -> Vec<wechatpay::Result<wechatpay::Response>> {
+    multi_thread().block_on(async {
+        let calls: Vec<_> = (0..n)
+            .map(|i| tokio::spawn(client.chain(path).post_async(options(i))))
+            .collect();
+        let mut results = Vec::new();
+        for call in calls {
+            results.push(call.await.unwrap());
+        }
+        results
+    })
 }
