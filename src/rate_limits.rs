@@ -222,7 +222,9 @@ impl RateLimits {
         self.store.as_ref()
     }
 
-    /// The limit for a call and its bucket key, if it has one.
+    /// The limit for a call and its bucket key, if it has one. `mchid` is the merchant the limit
+    /// counts for: the client's, or the target merchant the request names
+    /// ([`target_merchant`]).
     pub(crate) fn bucket(&self, method: &str, entry: &Entry, mchid: Option<&str>) -> Result<Option<(Rate, String)>> {
         if !self.enabled {
             return Ok(None);
@@ -261,6 +263,30 @@ impl RateLimits {
     }
 }
 
+/// For limits counted per target merchant (`特殊减额目标商户号`, `查询渠道额度目标商户号`: a
+/// merchant whose funds the call acts on, named by `mchid` in the query or the JSON body), that
+/// merchant; `None` for other limits, or when the request names none (the client's merchant
+/// counts then, which is never looser).
+pub(crate) fn target_merchant(entry: &Entry, query: Option<&str>, body: &[u8]) -> Option<String> {
+    if !entry.rate_dim.contains("目标商户号") {
+        return None;
+    }
+    let from_query = query.into_iter().flat_map(|q| q.split('&')).find_map(|pair| {
+        let value = pair.strip_prefix("mchid=")?;
+        Some(
+            percent_encoding::percent_decode_str(value)
+                .decode_utf8_lossy()
+                .into_owned(),
+        )
+    });
+    from_query
+        .or_else(|| {
+            let body: serde_json::Value = serde_json::from_slice(body).ok()?;
+            body.get("mchid")?.as_str().map(str::to_owned)
+        })
+        .filter(|mchid| !mchid.is_empty() && mchid.len() <= 32 && mchid.bytes().all(|b| b.is_ascii_alphanumeric()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -290,6 +316,30 @@ mod tests {
             .collect();
         assert_eq!(burst.iter().filter(|w| w.is_some()).count(), 5);
         assert!(Rate::parse("0/s").is_none() && Rate::parse("5/h").is_none());
+    }
+
+    #[test]
+    fn target_merchant_limits_count_the_merchant_the_request_names() {
+        let reduction = crate::catalog::find("POST", "v3/aggracct-bc/wb-channel/special-reduction").unwrap();
+        let query =
+            crate::catalog::find("GET", "v3/aggracct-bc/wb-channel/special-reduction/{out_request_no}").unwrap();
+        let seed = crate::catalog::find("POST", "v3/brand/partner/card-member/user-points/sync").unwrap();
+        assert_eq!(
+            target_merchant(reduction, None, br#"{"mchid":"1900016681","amount":1}"#).as_deref(),
+            Some("1900016681")
+        );
+        assert_eq!(
+            target_merchant(query, Some("mchid=1900016682&bal_account_no=x"), b"").as_deref(),
+            Some("1900016682")
+        );
+        // Not a target-merchant limit, no mchid, or one that cannot be a merchant id.
+        assert_eq!(target_merchant(seed, None, br#"{"mchid":"1900016681"}"#), None);
+        assert_eq!(target_merchant(reduction, None, b"{}"), None);
+        assert_eq!(target_merchant(reduction, None, br#"{"mchid":"19:00 *"}"#), None);
+        let limits = RateLimits::documented();
+        let (_, a) = limits.bucket("POST", reduction, Some("1900016681")).unwrap().unwrap();
+        let (_, b) = limits.bucket("POST", reduction, Some("1900016682")).unwrap().unwrap();
+        assert_ne!(a, b, "one bucket per target merchant");
     }
 
     #[test]

@@ -118,7 +118,7 @@ pub(super) async fn handle(
         return refuse(rejection);
     }
     record(shared, &parts, &body);
-    if over_rate_limit(shared, method, wire) {
+    if over_rate_limit(shared, method, wire, parts.uri.query(), &body) {
         return refuse(reply::Reply::error(
             http::StatusCode::TOO_MANY_REQUESTS,
             "FREQUENCY_LIMITED",
@@ -254,14 +254,16 @@ async fn request_faults(
 
 /// Whether this call exceeds its endpoint's documented limit (bursts up to the limit's count are
 /// let through, so a client spacing its calls evenly never trips it).
-fn over_rate_limit(shared: &Shared, method: &str, wire: &str) -> bool {
+fn over_rate_limit(shared: &Shared, method: &str, wire: &str, query: Option<&str>, body: &[u8]) -> bool {
     let (Some(store), Some(entry)) = (&shared.rate_limits, crate::catalog::find(method, wire)) else {
         return false;
     };
     let Some(rate) = crate::Rate::parse(entry.rate_limit) else {
         return false;
     };
-    let key = format!("{method} {}:{}", entry.path, shared.identity.mchid);
+    let merchant =
+        crate::rate_limits::target_merchant(entry, query, body).unwrap_or_else(|| shared.identity.mchid.clone());
+    let key = format!("{method} {}:{merchant}", entry.path);
     store
         .reserve_at(
             &key,

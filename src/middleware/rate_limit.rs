@@ -20,7 +20,12 @@ pub(crate) struct RateLimitLayer {
 impl Middleware for RateLimitLayer {
     fn handle<'a>(&'a self, request: Request, next: Next<'a>) -> BoxFuture<'a, Result<Response>> {
         let entry = request.extensions().get::<Endpoint>().and_then(Endpoint::catalog_entry);
-        let bucket = match entry.map(|e| self.limits.bucket(request.method().as_str(), e, self.mchid.as_deref())) {
+        let bucket = entry.map(|e| {
+            let target = crate::rate_limits::target_merchant(e, request.uri().query(), request.body());
+            let merchant = target.as_deref().or(self.mchid.as_deref());
+            self.limits.bucket(request.method().as_str(), e, merchant)
+        });
+        let bucket = match bucket {
             Some(Ok(Some(bucket))) => bucket,
             Some(Err(e)) => return Box::pin(async move { Err(e) }),
             _ => return next.run(request),
