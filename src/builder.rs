@@ -354,6 +354,8 @@ impl Builder {
     /// [`NotificationVerifier`](crate::NotificationVerifier::with_certificates).
     ///
     /// ```
+    /// # #[cfg(feature = "emulator")]
+    /// # fn main() -> wechatpay::Result<()> {
     /// use wechatpay::emulator::{Emulator, Mode};
     ///
     /// let emulator = Emulator::builder().mode(Mode::PlatformCertificate).start()?;
@@ -369,7 +371,9 @@ impl Builder {
     /// }}))?;
     /// assert_eq!(answer.headers()["Wechatpay-Serial"], emulator.identity().platform_serial());
     /// assert_eq!(client.certificates().unwrap().downloads(), 1);
-    /// # Ok::<(), wechatpay::Error>(())
+    /// # Ok(()) }
+    /// # #[cfg(not(feature = "emulator"))]
+    /// # fn main() {}
     /// ```
     pub fn auto_certificates(mut self, apiv3_key: impl AsRef<[u8]>) -> Self {
         self.auto_certificates = Some(zeroize::Zeroizing::new(apiv3_key.as_ref().to_vec()));

@@ -75,9 +75,13 @@ impl Client {
     /// were not asked for.
     ///
     /// ```
+    /// # #[cfg(feature = "emulator")]
+    /// # fn main() -> wechatpay::Result<()> {
     /// let client = wechatpay::emulator::Emulator::start()?.client_builder().build()?;
     /// assert!(client.certificates().is_none());
-    /// # Ok::<(), wechatpay::Error>(())
+    /// # Ok(()) }
+    /// # #[cfg(not(feature = "emulator"))]
+    /// # fn main() {}
     /// ```
     pub fn certificates(&self) -> Option<&crate::PlatformCertificates> {
         self.inner.certificates.as_ref()

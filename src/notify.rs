@@ -82,6 +82,8 @@ impl NotificationVerifier {
     /// many notifications meet it), so a webhook follows WeChat Pay's certificate rotation.
     ///
     /// ```
+    /// # #[cfg(feature = "emulator")]
+    /// # fn main() -> wechatpay::Result<()> {
     /// use wechatpay::emulator::{Emulator, Mode};
     /// use wechatpay::NotificationVerifier;
     ///
@@ -93,7 +95,9 @@ impl NotificationVerifier {
     /// let sent = emulator.notification("TRANSACTION.SUCCESS", "支付成功", "transaction", &serde_json::json!({"trade_state": "SUCCESS"}))?;
     /// let notification = webhook.verify(&sent.headers, &sent.body)?;
     /// assert_eq!(notification.resource["trade_state"], "SUCCESS");
-    /// # Ok::<(), wechatpay::Error>(())
+    /// # Ok(()) }
+    /// # #[cfg(not(feature = "emulator"))]
+    /// # fn main() {}
     /// ```
     pub fn with_certificates(certificates: &crate::PlatformCertificates) -> Self {
         Self {
@@ -231,7 +235,8 @@ impl WebhookReply {
     /// The reply for an outcome of [`NotificationVerifier::verify`]: 204 on success; 401 when
     /// the message is not authentic (a forgery, a replay, or WeChat Pay's signature probe); 500
     /// when it is authentic but could not be opened or decoded (a wrong APIv3 key or model on
-    /// this side, so WeChat Pay should send it again later). Details stay in your logs, not in
+    /// this side), or when the platform certificates needed to check it could not be downloaded,
+    /// so WeChat Pay should send it again later. Details stay in your logs, not in
     /// the answer.
     ///
     /// ```
@@ -246,6 +251,18 @@ impl WebhookReply {
                 status: http::StatusCode::NO_CONTENT,
                 body: String::new(),
             },
+            // Not a verdict on the message: this side could not get the key to check it with.
+            Err(e)
+                if matches!(
+                    e.verify().map(crate::VerifyError::check),
+                    Some(crate::VerifyCheck::CertificatesUnavailable { .. })
+                ) =>
+            {
+                Self::fail(
+                    http::StatusCode::INTERNAL_SERVER_ERROR,
+                    "平台证书暂不可用 (the platform certificates could not be refreshed)",
+                )
+            }
             Err(e) if e.is_verify() => Self::fail(
                 http::StatusCode::UNAUTHORIZED,
                 "签名验证失败 (signature verification failed)",

@@ -87,22 +87,26 @@ impl Pipeline {
             Delivery::Buffered => (None, false),
             Delivery::Streamed { origin } => (origin, true),
         };
-        if let EncryptionSerial::Auto { certificates, .. } = &self.encryption {
-            // The serial to encrypt with comes from the certificates: download them first.
-            if crate::catalog::find(method.as_str(), template).is_some_and(|e| e.wechatpay_serial) {
-                certificates.ensure_loaded().await?;
+        let deadline = timeout.and_then(|t| std::time::Instant::now().checked_add(t));
+        let sending = async move {
+            if let EncryptionSerial::Auto { certificates, .. } = &self.encryption {
+                // The serial to encrypt with comes from the certificates: download them first
+                // (within this call's timeout).
+                if crate::catalog::find(method.as_str(), template).is_some_and(|e| e.wechatpay_serial) {
+                    certificates.ensure_loaded().await?;
+                }
             }
-        }
-        let mut request = if crate::v2::is_v2(template) {
-            crate::v2::prepare(self, method, template, options)?
-        } else {
-            crate::prepare::v3(self, method, template, options, origin.as_deref())?
+            let mut request = if crate::v2::is_v2(template) {
+                crate::v2::prepare(self, method, template, options)?
+            } else {
+                crate::prepare::v3(self, method, template, options, origin.as_deref())?
+            };
+            if let Some(call) = request.extensions_mut().get_mut::<Call>() {
+                call.streamed = streamed;
+                call.deadline = deadline;
+            }
+            self.stack.run(&self.transport, request).await
         };
-        if let Some(call) = request.extensions_mut().get_mut::<Call>() {
-            call.streamed = streamed;
-            call.deadline = timeout.and_then(|t| std::time::Instant::now().checked_add(t));
-        }
-        let sending = self.stack.run(&self.transport, request);
         match timeout {
             Some(limit) => tokio::time::timeout(limit, sending)
                 .await

@@ -118,6 +118,8 @@ struct Inner {
 /// [`Builder::auto_certificates`](crate::Builder::auto_certificates).
 ///
 /// ```
+/// # #[cfg(feature = "emulator")]
+/// # fn main() -> wechatpay::Result<()> {
 /// use wechatpay::emulator::{Emulator, Mode};
 ///
 /// let emulator = Emulator::builder().mode(Mode::PlatformCertificate).start()?;
@@ -128,7 +130,9 @@ struct Inner {
 /// let certificates = client.certificates().expect("auto_certificates is on");
 /// certificates.refresh()?; // or let the first call download them
 /// assert_eq!(certificates.newest().as_deref(), Some(emulator.identity().platform_serial()));
-/// # Ok::<(), wechatpay::Error>(())
+/// # Ok(()) }
+/// # #[cfg(not(feature = "emulator"))]
+/// # fn main() {}
 /// ```
 #[derive(Clone)]
 pub struct PlatformCertificates(Arc<Inner>);

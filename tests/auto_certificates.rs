@@ -377,3 +377,32 @@ fn an_apiv3_key_of_the_wrong_length_is_a_configuration_error() {
     assert!(err.to_string().contains("32 bytes"), "{err}");
     let _ = Fault::UnknownSerial;
 }
+
+#[test]
+fn a_webhook_that_cannot_get_the_certificates_asks_wechat_pay_to_send_again() {
+    let emulator = emulator();
+    let client = emulator
+        .merchant_builder()
+        .auto_certificates(b"0123456789abcdef0123456789abcdef")
+        .build()
+        .unwrap();
+    let webhook = NotificationVerifier::with_certificates(client.certificates().unwrap());
+    let sent = emulator
+        .notification(
+            "TRANSACTION.SUCCESS",
+            "支付成功",
+            "transaction",
+            &json!({"trade_state": "SUCCESS"}),
+        )
+        .unwrap();
+    let outcome = webhook.verify(&sent.headers, &sent.body);
+    assert!(
+        matches!(
+            outcome.as_ref().unwrap_err().verify().map(|v| v.check()),
+            Some(VerifyCheck::CertificatesUnavailable { .. })
+        ),
+        "{outcome:?}"
+    );
+    // Not a forgery: 500, so WeChat Pay sends it again later.
+    assert_eq!(wechatpay::WebhookReply::for_outcome(&outcome).status, 500);
+}
