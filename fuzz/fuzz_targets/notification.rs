@@ -77,7 +77,8 @@ fn independently_verified(headers: &[(String, String)], body: &[u8]) -> bool {
     if ts.abs_diff(NOW) > 300 || !timestamp.bytes().all(|b| b.is_ascii_digit()) {
         return false;
     }
-    let Some(key) = verifier().keys().get(serial) else {
+    let keys = verifier().keys();
+    let Some(key) = keys.get(serial) else {
         return false;
     };
     let mut message = format!("{timestamp}\n{nonce}\n").into_bytes();
