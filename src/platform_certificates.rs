@@ -292,10 +292,10 @@ impl PlatformCertificates {
     /// The check for a `v3/certificates` answer itself: the keys known so far plus the
     /// certificates the answer carries, which the APIv3 key has just authenticated (the
     /// bootstrap wechatpay-php's certificate downloader does).
-    pub(crate) fn bootstrap_keys(&self, body: &[u8]) -> std::result::Result<KeyRing, VerifyCheck> {
+    pub(crate) fn bootstrap_keys(&self, serial: &str, body: &[u8]) -> std::result::Result<KeyRing, VerifyCheck> {
         let opened = crate::certificates_answer::open(body, self.apiv3_key()).map_err(|e| {
             VerifyCheck::CertificatesUnavailable {
-                serial: String::new(),
+                serial: crate::signed_headers::excerpt(serial),
                 reason: format!("the v3/certificates answer does not open with the APIv3 key: {e}"),
             }
         })?;

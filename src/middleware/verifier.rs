@@ -119,7 +119,12 @@ impl WechatpayVerifier {
             if !response.status().is_success() {
                 return Ok(());
             }
-            return self.check_with(&certificates.bootstrap_keys(response.bytes())?, endpoint, response);
+            let serial = SignedHeaders::read(response.headers())?.serial;
+            return self.check_with(
+                &certificates.bootstrap_keys(serial, response.bytes())?,
+                endpoint,
+                response,
+            );
         }
         let serial = SignedHeaders::read(response.headers())?.serial;
         let keys = certificates.keys_for(serial).await?;
