@@ -322,6 +322,19 @@ impl Builder {
         self
     }
 
+    /// Where the rate-limit buckets are kept (in this process by default): a shared store such as
+    /// `RedisStore` (feature `redis`) makes every instance of a merchant keep one limit together.
+    /// Shorthand for `rate_limits(RateLimits::documented().store(store))` on the limits set so far.
+    ///
+    /// ```
+    /// let builder = wechatpay::Builder::new().store(wechatpay::InProcessStore::new());
+    /// # let _ = builder;
+    /// ```
+    pub fn store(mut self, store: impl crate::RateLimitStore) -> Self {
+        self.rate_limits = self.rate_limits.store(store);
+        self
+    }
+
     /// Where a retry after a connection failure goes when the base URI is not WeChat Pay's (under
     /// the default base URI, the backup domain `api2.mch.weixin.qq.com` is used without asking).
     ///

@@ -117,6 +117,7 @@
 //! | `cli` | yes | the `wechatpay` command (needs `emulator`) |
 //! | `pkcs12` | yes | `PemUtil::load_pkcs12`, `Builder::merchant_pkcs12` (`apiclient_cert.p12`) |
 //! | `native-roots` | no | trust the operating system's roots instead of the bundled webpki roots |
+//! | `redis` | no | `RedisStore`: rate-limit buckets shared by every instance through Redis |
 //!
 //! ## Crypto backends
 //!
@@ -161,6 +162,9 @@ mod prepare;
 mod query;
 mod rate_limits;
 mod redact;
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+mod redis_store;
 mod request;
 mod response;
 mod runtime;
@@ -191,6 +195,9 @@ pub use options::Options;
 pub use pay_sign::{AppPayParams, JsapiPayParams};
 pub use platform_certificates::{PlatformCertificate, PlatformCertificates, DEFAULT_REFRESH_INTERVAL};
 pub use rate_limits::{InProcessStore, Rate, RateLimitStore, RateLimits};
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub use redis_store::RedisStore;
 pub use request::{Endpoint, Request};
 pub use response::Response;
 pub use signed_headers::{
