@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 seconds=${FUZZ_SECONDS:-30}
-all_targets=(keys xml notification response template emulator_request)
+all_targets=(keys xml notification response template emulator_request stored_certificates)
 targets=("${@:-${all_targets[@]}}")
 
 if ! rustup toolchain list | grep -q '^nightly'; then

@@ -115,4 +115,13 @@ printf 'Rx.png"; name="meta\nsubmission_file\nitem_id=1&b=2\r\n--x\n--wechatpay-
 printf 'SGET v3/certificates\n' | seed emulator_request signed-get
 printf 'SPOST v3/pay/transactions/native\n{"appid":"wxd678efh567hg6787","amount":{"total":1}}' | seed emulator_request signed-post
 
+# --- stored_certificates: a stored set (first byte 1: its MAC is made good by the target) ------
+pem_json() { awk '{printf "%s\\n", $0}' "$1"; }
+stored() { printf '{"version":1,"id":"%s","downloaded_at_ms":%s,"certificates":[%s],"mac":"%s"}' "$@"; }
+{ printf '\001'; stored a1 1764806400000 "\"$(pem_json "$keys/platform_cert.pem")\"" 00; } | seed stored_certificates one-certificate
+{ printf '\001'; stored a2 0 "\"$(pem_json "$keys/platform_cert.pem")\",\"$(pem_json "$keys/merchant_cert.pem")\"" 00; } | seed stored_certificates two-certificates
+{ printf '\001'; stored a3 18446744073709551615 '"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"' 00; } | seed stored_certificates broken-pem
+{ printf '\000'; stored a4 1 '' 0000; } | seed stored_certificates bad-mac
+printf '\001{"version":2}' | seed stored_certificates other-version
+
 for t in "$corpus"/*/; do echo "$(basename "$t"): $(ls "$t" | grep -c '^seed-') seeds"; done

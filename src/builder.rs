@@ -83,6 +83,8 @@ pub struct Builder {
     /// The APIv3 key, when platform certificates are downloaded (`auto_certificates`).
     auto_certificates: Option<zeroize::Zeroizing<Vec<u8>>>,
     certificate_refresh: Duration,
+    /// Where instances share downloaded platform certificates (`store`).
+    certificate_store: Option<std::sync::Arc<dyn crate::CertificateStore>>,
 }
 
 impl Default for Builder {
@@ -131,6 +133,7 @@ impl Builder {
             rate_limits: crate::RateLimits::documented(),
             auto_certificates: None,
             certificate_refresh: crate::DEFAULT_REFRESH_INTERVAL,
+            certificate_store: None,
         }
     }
 
@@ -322,16 +325,23 @@ impl Builder {
         self
     }
 
-    /// Where the rate-limit buckets are kept (in this process by default): a shared store such as
-    /// `RedisStore` (feature `redis`) makes every instance of a merchant keep one limit together.
-    /// Shorthand for `rate_limits(RateLimits::documented().store(store))` on the limits set so far.
+    /// Where state shared by every instance of the merchant is kept: the rate-limit buckets (in
+    /// this process by default), and, with [`auto_certificates`](Self::auto_certificates), the
+    /// downloaded platform certificates, so that the instances keep one limit together and make
+    /// one `v3/certificates` download between them. `RedisStore` (feature `redis`) shares across
+    /// processes and machines; [`InProcessStore`](crate::InProcessStore) across the clients of
+    /// one process.
+    ///
+    /// To share only the rate limits, use `rate_limits(RateLimits::documented().store(store))`.
     ///
     /// ```
     /// let builder = wechatpay::Builder::new().store(wechatpay::InProcessStore::new());
     /// # let _ = builder;
     /// ```
-    pub fn store(mut self, store: impl crate::RateLimitStore) -> Self {
-        self.rate_limits = self.rate_limits.store(store);
+    pub fn store<S: crate::RateLimitStore + crate::CertificateStore>(mut self, store: S) -> Self {
+        let store = std::sync::Arc::new(store);
+        self.rate_limits = self.rate_limits.shared_store(store.clone());
+        self.certificate_store = Some(store);
         self
     }
 
@@ -560,6 +570,11 @@ impl Builder {
                 apiv3_key,
                 self.keys.clone(),
                 self.certificate_refresh,
+                self.certificate_store.clone().map(|store| {
+                    // The refresh lock is held at most as long as the download can take.
+                    let lock_ttl = self.timeout.unwrap_or(Duration::from_secs(60));
+                    crate::shared_certificates::Shared::new(store, self.mchid.as_deref().unwrap_or_default(), lock_ttl)
+                }),
             )?),
             None => None,
         };

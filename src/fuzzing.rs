@@ -18,6 +18,25 @@ pub fn build_query(query: &Value) -> Result<String, ConfigError> {
     crate::query::build(query)
 }
 
+/// `shared_certificates::decode`: a set of platform certificates as read from a shared store
+/// (Redis), which anyone with write access to the store can fill. With `reseal`, the value's MAC
+/// is first made good for `apiv3_key`, to reach what is read after the MAC check. Returns the
+/// number of certificates still valid, or why the value is not used.
+pub fn decode_stored_certificates(value: &[u8], apiv3_key: &[u8], reseal: bool) -> Result<usize, String> {
+    let resealed;
+    let value = match reseal
+        .then(|| crate::shared_certificates::reseal(value, apiv3_key))
+        .flatten()
+    {
+        Some(sealed) => {
+            resealed = sealed;
+            &resealed[..]
+        }
+        None => value,
+    };
+    crate::shared_certificates::decode(value, apiv3_key, std::time::SystemTime::now()).map(|s| s.certificates.len())
+}
+
 /// A refusal's `(code, message, detail)`, read back from the JSON body the emulator would send.
 #[cfg(feature = "emulator")]
 fn refusal(reply: crate::emulator::reply::Reply) -> (String, String, Value) {

@@ -4,7 +4,9 @@
 //! retried), opens each certificate with the APIv3 key, checks the answer with the certificate it
 //! just received, and keeps the set fresh: on a schedule, and at once when an answer or a
 //! notification names a serial it does not know. Downloads are single-flight; a failed one keeps
-//! the old set and is not tried again before a backoff.
+//! the old set and is not tried again before a backoff. With a shared
+//! [`CertificateStore`](crate::CertificateStore) the flight spans instances: one downloads, the
+//! others read its result (`shared_certificates`).
 
 use std::collections::HashMap;
 use std::fmt;
@@ -21,6 +23,7 @@ use crate::error::{ConfigError, Result, VerifyCheck, VerifyError};
 use crate::key_ring::KeyRing;
 use crate::options::Options;
 use crate::pipeline::{Delivery, Pipeline};
+use crate::shared_certificates::{Obtained, Shared, Want};
 
 /// How often the set is downloaded again when nothing asks sooner.
 pub const DEFAULT_REFRESH_INTERVAL: Duration = Duration::from_secs(12 * 3600);
@@ -107,6 +110,8 @@ struct Inner {
     unknown: Mutex<HashMap<String, Instant>>,
     /// The client that downloads (weak: the client owns this set through its verifier).
     pipeline: OnceLock<Weak<Pipeline>>,
+    /// Where other instances of the merchant find this one's download, and it theirs.
+    shared: Option<Shared>,
 }
 
 /// The platform certificates a client downloads and keeps fresh, shared by every clone of the
@@ -153,7 +158,7 @@ impl fmt::Debug for PlatformCertificates {
 }
 
 impl PlatformCertificates {
-    pub(crate) fn new(apiv3_key: &[u8], fixed: KeyRing, interval: Duration) -> Result<Self> {
+    pub(crate) fn new(apiv3_key: &[u8], fixed: KeyRing, interval: Duration, shared: Option<Shared>) -> Result<Self> {
         if apiv3_key.len() != AesGcm::KEY_LENGTH {
             return Err(ConfigError::new(
                 "auto_certificates",
@@ -175,6 +180,7 @@ impl PlatformCertificates {
             scheduled: AtomicBool::new(false),
             unknown: Mutex::default(),
             pipeline: OnceLock::new(),
+            shared,
         })))
     }
 
@@ -219,7 +225,8 @@ impl PlatformCertificates {
             .map(|c| c.serial.clone())
     }
 
-    /// How many downloads were started (successful or not) since the client was built.
+    /// How many downloads this client started (successful or not) since it was built; sets
+    /// read from a shared [`CertificateStore`](crate::CertificateStore) do not count.
     pub fn downloads(&self) -> u64 {
         self.0.attempts.load(Ordering::Relaxed)
     }
@@ -241,7 +248,8 @@ impl PlatformCertificates {
     pub async fn refresh_async(&self) -> Result<()> {
         let this = self.clone();
         let seen = self.finished();
-        crate::runtime::in_caller(async move { this.download_single_flight(seen, true, "requested").await }).await
+        crate::runtime::in_caller(async move { this.download_single_flight(seen, Want::Forced, "requested").await })
+            .await
     }
 
     /// Makes sure a set was downloaded once (the first call that needs keys waits for it).
@@ -250,7 +258,8 @@ impl PlatformCertificates {
         if self.is_loaded() {
             return Ok(());
         }
-        self.download_single_flight(seen, false, "first use").await
+        self.download_single_flight(seen, Want::Fresh(self.0.interval), "first use")
+            .await
     }
 
     fn finished(&self) -> u64 {
@@ -279,7 +288,7 @@ impl PlatformCertificates {
             return Ok(keys);
         }
         tracing::info!(target: "wechatpay", serial = %crate::signed_headers::excerpt(serial), "wechatpay: unknown Wechatpay-Serial; downloading platform certificates");
-        self.download_single_flight(seen, false, "unknown serial")
+        self.download_single_flight(seen, Want::Serial(serial), "unknown serial")
             .await
             .map_err(unavailable)?;
         let keys = self.keys();
@@ -314,7 +323,9 @@ impl PlatformCertificates {
         if !stale || self.0.scheduled.swap(true, Ordering::AcqRel) {
             return;
         }
-        let _ = self.download_single_flight(seen, false, "scheduled").await;
+        let _ = self
+            .download_single_flight(seen, Want::Fresh(self.0.interval), "scheduled")
+            .await;
         self.0.scheduled.store(false, Ordering::Release);
     }
 
@@ -335,10 +346,16 @@ impl PlatformCertificates {
 
     /// One download at a time. `seen` is [`finished`](Self::finished) as read before the caller
     /// looked at the set: if a download finished since, the caller takes that outcome instead of
-    /// downloading again (`forced` callers download again only if it failed). Unforced callers
+    /// downloading again (forced callers download again only if it failed). Unforced callers
     /// respect the backoff after failures.
-    fn download_single_flight(&self, seen: u64, forced: bool, reason: &'static str) -> BoxFuture<'_, Result<()>> {
+    fn download_single_flight<'a>(
+        &'a self,
+        seen: u64,
+        want: Want<'a>,
+        reason: &'static str,
+    ) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
+            let forced = matches!(want, Want::Forced);
             let mut backoff = self.0.flight.lock().await;
             if self.finished() != seen {
                 match (&backoff.last_error, forced) {
@@ -353,20 +370,20 @@ impl PlatformCertificates {
                     return Err(failed_earlier(error));
                 }
             }
-            self.0.attempts.fetch_add(1, Ordering::AcqRel);
             let started = Instant::now();
-            match self.download().await {
-                Ok(certificates) => {
+            match self.fetch(want).await {
+                Ok((certificates, at, source)) => {
                     tracing::info!(
                         target: "wechatpay",
                         reason,
+                        source,
                         serials = ?certificates.iter().map(|c| c.serial.as_str()).collect::<Vec<_>>(),
                         elapsed_ms = started.elapsed().as_millis() as u64,
                         "wechatpay: platform certificates refreshed"
                     );
                     *self.0.loaded.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(Loaded {
                         certificates,
-                        at: Some(Instant::now()),
+                        at: Some(at),
                     });
                     self.0.unknown.lock().unwrap_or_else(PoisonError::into_inner).clear();
                     *backoff = Backoff::default();
@@ -395,8 +412,43 @@ impl PlatformCertificates {
         })
     }
 
+    /// The set: another instance's download from the shared store when it answers `want`, else
+    /// this instance's own (published for the others). Also says when it was downloaded and by
+    /// whom, for the schedule and the log.
+    async fn fetch(&self, want: Want<'_>) -> Result<(Vec<PlatformCertificate>, Instant, &'static str)> {
+        let Some(shared) = &self.0.shared else {
+            return Ok((self.download().await?, Instant::now(), "downloaded"));
+        };
+        let lease = match shared.obtain(want, self.apiv3_key()).await {
+            Obtained::Stored(stored) => {
+                let at = Instant::now().checked_sub(stored.age).unwrap_or_else(Instant::now);
+                let certificates = stored
+                    .certificates
+                    .into_iter()
+                    .map(PlatformCertificate::from_certificate)
+                    .collect();
+                return Ok((certificates, at, "shared store"));
+            }
+            Obtained::Download(lease) => lease,
+        };
+        match self.download().await {
+            Ok(certificates) => {
+                let plain: Vec<Certificate> = certificates.iter().map(|c| c.certificate.clone()).collect();
+                shared.publish(lease, &plain, self.apiv3_key()).await;
+                Ok((certificates, Instant::now(), "downloaded"))
+            }
+            Err(error) => {
+                if let Some(lease) = lease {
+                    shared.release(lease).await;
+                }
+                Err(error)
+            }
+        }
+    }
+
     /// `GET v3/certificates` through the client's pipeline, opened and checked.
     async fn download(&self) -> Result<Vec<PlatformCertificate>> {
+        self.0.attempts.fetch_add(1, Ordering::AcqRel);
         let pipeline = self.0.pipeline.get().and_then(Weak::upgrade).ok_or_else(|| {
             ConfigError::new(
                 "auto_certificates",
@@ -446,22 +498,14 @@ mod tests {
     use super::*;
 
     fn certificate(serial: u8, from_days: i64, to_days: i64) -> PlatformCertificate {
-        let day = |d: i64| {
-            let offset = Duration::from_secs(d.unsigned_abs() * 86_400);
-            if d < 0 {
-                SystemTime::now() - offset
-            } else {
-                SystemTime::now() + offset
-            }
-        };
-        let material =
-            crate::emulator::identity::generate_platform_valid(serial, day(from_days), day(to_days)).unwrap();
-        PlatformCertificate::from_certificate(material.certificate().unwrap().clone())
+        PlatformCertificate::from_certificate(crate::emulator::identity::platform_certificate_for_days(
+            serial, from_days, to_days,
+        ))
     }
 
     #[test]
     fn expired_and_not_yet_valid_certificates_are_not_used_and_the_newest_valid_one_encrypts() {
-        let set = PlatformCertificates::new(&[7; 32], KeyRing::new(), DEFAULT_REFRESH_INTERVAL).unwrap();
+        let set = PlatformCertificates::new(&[7; 32], KeyRing::new(), DEFAULT_REFRESH_INTERVAL, None).unwrap();
         let expired = certificate(1, -400, -1);
         let older = certificate(2, -300, 300);
         let newer = certificate(3, -10, 700);
@@ -484,6 +528,7 @@ mod tests {
             b"0123456789abcdef0123456789abcdef",
             KeyRing::new(),
             DEFAULT_REFRESH_INTERVAL,
+            None,
         )
         .unwrap();
         let shown = format!("{set:?}");
@@ -493,7 +538,7 @@ mod tests {
 
     #[test]
     fn a_zero_interval_is_refused() {
-        let err = PlatformCertificates::new(&[7; 32], KeyRing::new(), Duration::ZERO).unwrap_err();
+        let err = PlatformCertificates::new(&[7; 32], KeyRing::new(), Duration::ZERO, None).unwrap_err();
         assert!(err.is_config());
     }
 }

@@ -3,7 +3,8 @@
 //!
 //! 45 endpoints document a limit (the catalog's `rate_limit` and `rate_dim` columns), e.g. the
 //! seed call's "5/s per service-provider merchant". Each becomes a bucket keyed by endpoint and
-//! dimension, spaced evenly (GCRA with bursts of one): `5/s` lets a call through every 200 ms.
+//! dimension, spaced evenly (GCRA with bursts of one) and 3% wider than the limit: `5/s` lets a
+//! call through every 206 ms.
 //! A call that would have to wait past its deadline fails at once with
 //! [`Error::RateLimited`](crate::Error::RateLimited), without sending.
 //!
@@ -20,6 +21,9 @@ use futures_util::future::{ready, BoxFuture};
 
 use crate::catalog::Entry;
 use crate::error::{ConfigError, Result};
+
+/// How much wider than the documented limit the client spaces calls (as a fraction, 3%).
+const PACING_MARGIN: (u32, u32) = (103, 100);
 
 /// `count` calls per `per`.
 ///
@@ -56,6 +60,16 @@ impl Rate {
     /// zero; [`check`](Self::check) refuses such a rate before it is used).
     pub fn interval(&self) -> Duration {
         self.per.checked_div(self.count).unwrap_or(self.per)
+    }
+
+    /// The rate the client keeps for this limit: spaced [`PACING_MARGIN`] wider, because delays on
+    /// the way differ from call to call, and a call held up a little longer than the one
+    /// `count` calls after it would otherwise put one call too many into the server's window.
+    pub(crate) fn paced(self) -> Rate {
+        Rate {
+            count: self.count,
+            per: self.per.saturating_mul(PACING_MARGIN.0) / PACING_MARGIN.1,
+        }
     }
 
     /// Whether this rate can be kept: at least one call, over more than zero and at most
@@ -97,17 +111,37 @@ pub trait RateLimitStore: Send + Sync + 'static {
     ) -> BoxFuture<'a, Result<Option<Duration>>>;
 }
 
-/// Buckets in this process's memory (the default store).
+/// A store shared by several builders (`Arc<InProcessStore>`, `Arc<RedisStore>`, …).
+impl<T: RateLimitStore + ?Sized> RateLimitStore for Arc<T> {
+    fn reserve<'a>(
+        &'a self,
+        key: &'a str,
+        rate: Rate,
+        burst: u32,
+        max_wait: Duration,
+    ) -> BoxFuture<'a, Result<Option<Duration>>> {
+        (**self).reserve(key, rate, burst, max_wait)
+    }
+}
+
+/// Buckets in this process's memory (the default store). Given to
+/// [`Builder::store`](crate::Builder::store), it also lets the clients of one process share
+/// their downloaded platform certificates ([`CertificateStore`](crate::CertificateStore)).
 #[derive(Debug, Default)]
 pub struct InProcessStore {
     /// Per key: the theoretical arrival time of the next call (GCRA).
     next: Mutex<HashMap<String, Instant>>,
+    values: crate::certificate_store::LocalValues,
 }
 
 impl InProcessStore {
     /// An empty store.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    pub(crate) fn values(&self) -> &crate::certificate_store::LocalValues {
+        &self.values
     }
 
     /// The GCRA step at `now`, shared with the emulator.
@@ -213,8 +247,12 @@ impl RateLimits {
     }
 
     /// Keeps the buckets in `store` (shared between processes).
-    pub fn store(mut self, store: impl RateLimitStore) -> Self {
-        self.store = Arc::new(store);
+    pub fn store(self, store: impl RateLimitStore) -> Self {
+        self.shared_store(Arc::new(store))
+    }
+
+    pub(crate) fn shared_store(mut self, store: Arc<dyn RateLimitStore>) -> Self {
+        self.store = store;
         self
     }
 
@@ -289,6 +327,15 @@ pub(crate) fn target_merchant(entry: &Entry, query: Option<&str>, body: &[u8]) -
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn the_client_paces_three_percent_wider_than_the_limit() {
+        let rate = Rate::parse("5/s").unwrap();
+        assert_eq!(rate.interval(), Duration::from_millis(200));
+        assert_eq!(rate.paced().interval(), Duration::from_millis(206));
+        assert_eq!(rate.paced().count, 5);
+    }
+
     use super::*;
 
     #[test]

@@ -1,17 +1,25 @@
-//! `RedisStore`: rate-limit buckets in Redis, so every instance of a merchant shares one limit.
+//! `RedisStore`: rate-limit buckets and platform certificates in Redis, so every instance of a
+//! merchant shares one limit and one certificate download.
 //!
-//! One atomic step per call: a Lua script runs GCRA on Redis's own clock (`TIME`), so instances
-//! whose clocks differ still space their calls on one timeline. Keys expire once their slot has
-//! passed, so nothing piles up. When Redis is unreachable or slow, the call is not held up: it
-//! falls back to an in-process bucket (with a warning) and Redis is tried again a second later.
+//! Rate limits take one atomic step per call: a Lua script runs GCRA on Redis's own clock
+//! (`TIME`), so instances whose clocks differ still space their calls on one timeline. Keys expire
+//! once their slot has passed, so nothing piles up. Certificates are a value with a TTL and a
+//! refresh lock (`SET NX PX`, released by a compare-and-delete script).
+//!
+//! When Redis is unreachable or slow, no call is held up: rate limiting falls back to an
+//! in-process bucket (with a warning), certificates to the instance's own download, and Redis is
+//! tried again a second later.
 
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use std::future::Future;
+
 use futures_util::future::BoxFuture;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
+use crate::certificate_store::CertificateStore;
 use crate::error::{ConfigError, Result};
 use crate::rate_limits::{InProcessStore, Rate, RateLimitStore};
 
@@ -34,6 +42,12 @@ redis.call('SET', KEYS[1], string.format('%.0f', following), 'PX', math.ceil((fo
 return wait
 ";
 
+/// Releases the lock in KEYS[1] only if it still holds the token in ARGV[1].
+const UNLOCK: &str = r"
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+";
+
 /// How long a call waits for Redis before it uses the in-process bucket instead.
 const DEFAULT_TIMEOUT: Duration = Duration::from_millis(250);
 
@@ -45,6 +59,7 @@ struct Inner {
     /// Made on the crate's I/O runtime on first use, so it outlives the callers' runtimes.
     manager: tokio::sync::OnceCell<ConnectionManager>,
     script: redis::Script,
+    unlock: redis::Script,
     fallback: InProcessStore,
     /// Until when Redis is skipped after a failure.
     down_until: Mutex<Option<Instant>>,
@@ -52,12 +67,20 @@ struct Inner {
     shown: String,
 }
 
-/// Rate-limit buckets kept in Redis and shared by every client that uses the same server: N
-/// instances of one merchant together keep the merchant's documented limits.
+/// State shared through Redis by every client that uses the same server, given to
+/// [`Builder::store`](crate::Builder::store): N instances of one merchant together keep the
+/// merchant's documented rate limits, and with
+/// [`auto_certificates`](crate::Builder::auto_certificates) they make one `v3/certificates`
+/// download between them and read the platform certificates from Redis.
+///
+/// Keys: `wechatpay:rate:{METHOD} {template}:{merchant}` (expiring once their slot has passed),
+/// `wechatpay:certificates:{mchid}` (certificates only, with a MAC keyed from the APIv3 key; never
+/// a private key or the APIv3 key) and `wechatpay:certificates:{mchid}:lock`.
 ///
 /// If Redis cannot be reached or answers slower than the store's timeout (250 ms by default),
-/// a call uses an in-process bucket instead and logs a warning; Redis is tried again a second
-/// later, and shared limiting resumes as soon as it answers.
+/// a call uses an in-process bucket instead and the certificates are downloaded by the instance
+/// itself, with a warning; Redis is tried again a second later, and the shared state is used as
+/// soon as it answers.
 ///
 /// ```no_run
 /// use wechatpay::{Builder, RedisStore};
@@ -93,6 +116,7 @@ impl RedisStore {
                 client,
                 manager: tokio::sync::OnceCell::new(),
                 script: redis::Script::new(GCRA),
+                unlock: redis::Script::new(UNLOCK),
                 fallback: InProcessStore::new(),
                 down_until: Mutex::new(None),
                 shown,
@@ -121,21 +145,19 @@ impl RedisStore {
         };
     }
 
-    /// The GCRA step in Redis, on the crate's I/O runtime (where the connection lives).
-    async fn reserve_in_redis(
-        &self,
-        key: &str,
-        rate: Rate,
-        burst: u32,
-        max_wait: Duration,
-    ) -> Result<Option<Duration>> {
+    /// Runs `command` on the crate's I/O runtime (where the connection lives, so callers'
+    /// runtimes can come and go) within the store's timeout, and records whether Redis answered.
+    async fn run<T, F, Fut>(&self, command: F) -> std::result::Result<T, Unavailable>
+    where
+        T: Send + 'static,
+        F: FnOnce(ConnectionManager, Arc<Inner>) -> Fut + Send + 'static,
+        Fut: Future<Output = redis::RedisResult<T>> + Send,
+    {
+        if self.is_down() {
+            return Err(Unavailable::Resting);
+        }
         let inner = Arc::clone(&self.shared);
         let timeout = self.timeout;
-        let key = key.to_owned();
-        let micros = |d: Duration| u64::try_from(d.as_micros()).unwrap_or(u64::MAX).min(1 << 52);
-        let interval = micros(rate.interval());
-        let tolerance = micros(rate.interval().saturating_mul(burst.saturating_sub(1)));
-        let max_wait = micros(max_wait);
         let step = async move {
             let manager = inner
                 .manager
@@ -146,26 +168,79 @@ impl RedisStore {
                         .set_number_of_retries(1);
                     ConnectionManager::new_with_config(inner.client.clone(), config)
                 })
-                .await?;
-            let mut connection = manager.clone();
-            inner
-                .script
-                .key(key)
-                .arg(interval)
-                .arg(tolerance)
-                .arg(max_wait)
-                .invoke_async::<i64>(&mut connection)
-                .await
+                .await?
+                .clone();
+            command(manager, inner).await
         };
-        let task = crate::runtime::get()?.spawn(tokio::time::timeout(timeout, step));
-        let failed = |reason: String| ConfigError::new("redis", reason);
-        match task.await {
-            Ok(Ok(Ok(wait))) => Ok(u64::try_from(wait).ok().map(Duration::from_micros)),
-            Ok(Ok(Err(e))) => Err(failed(e.to_string()).into()),
-            Ok(Err(_)) => Err(failed(format!("no answer within {timeout:?}")).into()),
-            Err(e) => Err(failed(e.to_string()).into()),
-        }
+        let runtime = crate::runtime::get().map_err(|e| Unavailable::Failed(e.to_string()))?;
+        let outcome = match runtime.spawn(tokio::time::timeout(timeout, step)).await {
+            Ok(Ok(Ok(value))) => Ok(value),
+            Ok(Ok(Err(e))) => Err(Unavailable::Failed(e.to_string())),
+            Ok(Err(_)) => Err(Unavailable::Failed(format!("no answer within {timeout:?}"))),
+            Err(e) => Err(Unavailable::Failed(e.to_string())),
+        };
+        self.mark(outcome.is_ok());
+        outcome
     }
+
+    /// The GCRA step in Redis.
+    async fn reserve_in_redis(
+        &self,
+        key: &str,
+        rate: Rate,
+        burst: u32,
+        max_wait: Duration,
+    ) -> std::result::Result<Option<Duration>, Unavailable> {
+        let key = key.to_owned();
+        let micros = |d: Duration| u64::try_from(d.as_micros()).unwrap_or(u64::MAX).min(1 << 52);
+        let interval = micros(rate.interval());
+        let tolerance = micros(rate.interval().saturating_mul(burst.saturating_sub(1)));
+        let max_wait = micros(max_wait);
+        let wait = self
+            .run(move |mut connection, inner| async move {
+                inner
+                    .script
+                    .key(key)
+                    .arg(interval)
+                    .arg(tolerance)
+                    .arg(max_wait)
+                    .invoke_async::<i64>(&mut connection)
+                    .await
+            })
+            .await?;
+        Ok(u64::try_from(wait).ok().map(Duration::from_micros))
+    }
+
+    /// One command for the certificate store, its failure as the crate's error.
+    async fn query<T: redis::FromRedisValue + Send + 'static>(&self, command: redis::Cmd) -> Result<T> {
+        let outcome = self
+            .run(move |mut connection, _| async move { command.query_async::<T>(&mut connection).await })
+            .await;
+        self.answer(outcome)
+    }
+
+    /// A certificate-store command's outcome as the crate's error.
+    fn answer<T>(&self, outcome: std::result::Result<T, Unavailable>) -> Result<T> {
+        outcome.map_err(|unavailable| {
+            let reason = match unavailable {
+                Unavailable::Resting => format!("{} failed less than {RETRY_REDIS_AFTER:?} ago", self.shared.shown),
+                Unavailable::Failed(reason) => format!("{}: {reason}", self.shared.shown),
+            };
+            ConfigError::new("redis", reason).into()
+        })
+    }
+}
+
+/// Why Redis was not used for a step.
+enum Unavailable {
+    /// It failed less than [`RETRY_REDIS_AFTER`] ago, and was not asked.
+    Resting,
+    /// It failed now (error or timeout).
+    Failed(String),
+}
+
+fn millis(ttl: Duration) -> u64 {
+    u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1)
 }
 
 impl RateLimitStore for RedisStore {
@@ -177,24 +252,54 @@ impl RateLimitStore for RedisStore {
         max_wait: Duration,
     ) -> BoxFuture<'a, Result<Option<Duration>>> {
         Box::pin(async move {
-            if !self.is_down() {
-                match self.reserve_in_redis(key, rate, burst, max_wait).await {
-                    Ok(wait) => {
-                        self.mark(true);
-                        return Ok(wait);
-                    }
-                    Err(e) => {
-                        tracing::warn!(
-                            target: "wechatpay",
-                            store = %self.shared.shown,
-                            error = %e,
-                            "wechatpay: Redis rate-limit store unavailable; using the in-process bucket"
-                        );
-                        self.mark(false);
-                    }
-                }
+            match self.reserve_in_redis(key, rate, burst, max_wait).await {
+                Ok(wait) => return Ok(wait),
+                Err(Unavailable::Resting) => {}
+                Err(Unavailable::Failed(error)) => tracing::warn!(
+                    target: "wechatpay",
+                    store = %self.shared.shown,
+                    error = %error,
+                    "wechatpay: Redis rate-limit store unavailable; using the in-process bucket"
+                ),
             }
             self.shared.fallback.reserve(key, rate, burst, max_wait).await
+        })
+    }
+}
+
+impl CertificateStore for RedisStore {
+    fn load<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Vec<u8>>>> {
+        let mut get = redis::cmd("GET");
+        get.arg(key);
+        Box::pin(self.query(get))
+    }
+
+    fn save<'a>(&'a self, key: &'a str, value: Vec<u8>, ttl: Duration) -> BoxFuture<'a, Result<()>> {
+        let mut set = redis::cmd("SET");
+        set.arg(key).arg(value).arg("PX").arg(millis(ttl));
+        Box::pin(self.query(set))
+    }
+
+    fn lock<'a>(&'a self, key: &'a str, token: &'a str, ttl: Duration) -> BoxFuture<'a, Result<bool>> {
+        let mut set = redis::cmd("SET");
+        set.arg(key).arg(token).arg("NX").arg("PX").arg(millis(ttl));
+        Box::pin(async move { Ok(self.query::<Option<String>>(set).await?.is_some()) })
+    }
+
+    fn unlock<'a>(&'a self, key: &'a str, token: &'a str) -> BoxFuture<'a, Result<()>> {
+        let (key, token) = (key.to_owned(), token.to_owned());
+        Box::pin(async move {
+            let outcome = self
+                .run(move |mut connection, inner| async move {
+                    inner
+                        .unlock
+                        .key(key)
+                        .arg(token)
+                        .invoke_async::<i64>(&mut connection)
+                        .await
+                })
+                .await;
+            self.answer(outcome).map(|_| ())
         })
     }
 }

@@ -406,3 +406,26 @@ fn a_webhook_that_cannot_get_the_certificates_asks_wechat_pay_to_send_again() {
     // Not a forgery: 500, so WeChat Pay sends it again later.
     assert_eq!(wechatpay::WebhookReply::for_outcome(&outcome).status, 500);
 }
+
+#[test]
+fn clients_sharing_a_store_share_one_download_and_learn_a_rotation_from_each_other() {
+    let emulator = emulator();
+    let store = Arc::new(wechatpay::InProcessStore::new());
+    let first = auto(&emulator).store(Arc::clone(&store)).build().unwrap();
+    let second = auto(&emulator).store(Arc::clone(&store)).build().unwrap();
+    first.chain(SEED).post(seed(1)).unwrap();
+    second.chain(SEED).post(seed(2)).unwrap();
+    assert_eq!(downloads_seen(&emulator), 1);
+    assert_eq!(second.certificates().unwrap().downloads(), 0);
+
+    let rotated = emulator.rotate_platform_certificate().unwrap();
+    first.chain(SEED).post(seed(3)).unwrap();
+    second.chain(SEED).post(seed(4)).unwrap();
+    assert_eq!(
+        downloads_seen(&emulator),
+        2,
+        "the second client read the new set from the store"
+    );
+    assert_eq!(second.certificates().unwrap().downloads(), 0);
+    assert_eq!(second.certificates().unwrap().newest(), Some(rotated));
+}

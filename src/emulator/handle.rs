@@ -203,6 +203,7 @@ fn record(shared: &Shared, parts: &http::request::Parts, body: &Bytes) {
         headers,
         body: Bytes::copy_from_slice(body.get(..RECORDED_BODY).unwrap_or(body)),
         body_len: body.len(),
+        at: std::time::Instant::now(),
     };
     shared.received.lock().unwrap_or_else(|e| e.into_inner()).push(entry);
 }

@@ -188,6 +188,22 @@ pub(crate) fn generate_platform() -> Result<KeyMaterial> {
     .0)
 }
 
+/// A platform certificate valid from `from_days` to `to_days` days from now (negative: ago), for
+/// unit tests of expiry.
+#[cfg(test)]
+pub(crate) fn platform_certificate_for_days(serial: u8, from_days: i64, to_days: i64) -> Certificate {
+    let day = |d: i64| {
+        let offset = std::time::Duration::from_secs(d.unsigned_abs() * 86_400);
+        if d < 0 {
+            std::time::SystemTime::now() - offset
+        } else {
+            std::time::SystemTime::now() + offset
+        }
+    };
+    let material = generate_platform_valid(serial, day(from_days), day(to_days)).expect("a test certificate");
+    material.certificate().expect("generated with a certificate").clone()
+}
+
 /// A platform certificate valid from `not_before` to `not_after` (for expiry tests).
 #[cfg(test)]
 pub(crate) fn generate_platform_valid(

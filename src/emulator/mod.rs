@@ -122,6 +122,8 @@ pub struct Received {
     pub body: Bytes,
     /// The length of the whole body (more than `body.len()` when it was cut to 64 KiB).
     pub body_len: usize,
+    /// When it arrived (its signature checked), e.g. to count requests per second.
+    pub at: std::time::Instant,
 }
 
 impl Received {

@@ -34,7 +34,7 @@ impl Middleware for RateLimitLayer {
             let (rate, key) = bucket;
             let deadline = request.extensions().get::<Call>().and_then(|call| call.deadline);
             let max_wait = deadline.map_or(Duration::MAX, |d| d.saturating_duration_since(Instant::now()));
-            let wait = self.limits.store_ref().reserve(&key, rate, 1, max_wait).await?;
+            let wait = self.limits.store_ref().reserve(&key, rate.paced(), 1, max_wait).await?;
             let Some(wait) = wait else {
                 return Err(Error::RateLimited(rate.interval()));
             };
