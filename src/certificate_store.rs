@@ -16,7 +16,7 @@ use crate::error::Result;
 /// that instances built with [`Builder::auto_certificates`](crate::Builder::auto_certificates)
 /// make one `v3/certificates` download between them.
 ///
-/// [`RedisStore`](crate::RedisStore) (feature `redis`) implements it across processes,
+/// `RedisStore` (feature `redis`) implements it across processes,
 /// [`InProcessStore`](crate::InProcessStore) across the clients of one process. Give one to
 /// [`Builder::store`](crate::Builder::store), which uses it for the rate limits too.
 ///
