@@ -172,7 +172,8 @@ impl Client {
     /// Downloads a bill to `destination`, streaming: the signed GET of `bill.download_url` (through
     /// the client's base URI), the body written as it arrives (gunzipped when gzip), its digest
     /// checked against `bill.hash_value`. Only a file whose digest matches is moved to
-    /// `destination`; on any failure no file is left behind. Memory use does not grow with the
+    /// `destination`; on any failure no file is left behind. The file is created readable by the
+    /// owner only (0600 on Unix): a bill holds the merchant's transactions. Memory use does not grow with the
     /// bill's size. Blocking; see [`download_bill_async`](Self::download_bill_async).
     ///
     /// The request goes through the client's middleware like any call; layers see its status and
@@ -193,6 +194,31 @@ impl Client {
             Arc::clone(&self.inner),
             bill.clone(),
             destination.as_ref().to_owned(),
+            None,
+        ))
+    }
+
+    /// [`download_bill`](Self::download_bill), calling `progress` after each chunk with the bytes
+    /// received so far and the length the server announced, if it did (for a progress bar).
+    ///
+    /// ```no_run
+    /// # fn demo(client: wechatpay::Client, bill: wechatpay::BillLocation) -> wechatpay::Result<()> {
+    /// client.download_bill_with_progress(&bill, "bill.csv", |received, total| {
+    ///     eprint!("\r{received} of {} bytes", total.map_or("?".into(), |t| t.to_string()));
+    /// })?;
+    /// # Ok(()) }
+    /// ```
+    pub fn download_bill_with_progress(
+        &self,
+        bill: &BillLocation,
+        destination: impl AsRef<Path>,
+        progress: impl Fn(u64, Option<u64>) + Send + Sync + 'static,
+    ) -> Result<Downloaded> {
+        runtime::block_on(crate::download::bill(
+            Arc::clone(&self.inner),
+            bill.clone(),
+            destination.as_ref().to_owned(),
+            Some(Arc::new(progress)),
         ))
     }
 
@@ -240,6 +266,7 @@ impl Client {
             Arc::clone(&self.inner),
             bill.clone(),
             destination.as_ref().to_owned(),
+            None,
         ))
     }
 

@@ -180,7 +180,12 @@ fn io_error(what: &str, path: &Path, e: std::io::Error) -> Error {
 
 /// A bill: its URL routed and checked, the signed GET through the pipeline, the body streamed to
 /// disk and its digest checked against the bill's `hash_value`.
-pub(crate) async fn bill(pipeline: Arc<Pipeline>, bill: BillLocation, destination: PathBuf) -> Result<Downloaded> {
+pub(crate) async fn bill(
+    pipeline: Arc<Pipeline>,
+    bill: BillLocation,
+    destination: PathBuf,
+    progress: Option<Arc<Progress>>,
+) -> Result<Downloaded> {
     let digest = match bill.hash_type.to_ascii_uppercase().as_str() {
         "SHA1" => StreamingDigest::sha1(),
         "SHA256" => StreamingDigest::sha256(),
@@ -191,7 +196,7 @@ pub(crate) async fn bill(pipeline: Arc<Pipeline>, bill: BillLocation, destinatio
     let (target, origin) = route(&pipeline, &bill.download_url)?;
     let limit = pause_limit(&pipeline, &Options::new());
     let fetch = pipeline.run(Method::GET, &target, Options::new(), Delivery::Streamed { origin });
-    file(fetch, limit, digest, Some(bill.hash_value), destination).await
+    file(fetch, limit, digest, Some(bill.hash_value), destination, progress).await
 }
 
 /// Any download endpoint (transfer receipts, complaint images, …) to a file, streamed; the
@@ -216,7 +221,7 @@ pub(crate) async fn any(
     // between chunks (below), not the whole transfer: a large bill may rightly take minutes.
     let limit = pause_limit(&pipeline, &options);
     let fetch = pipeline.run(Method::GET, &target, options, Delivery::Streamed { origin: None });
-    file(fetch, limit, StreamingDigest::sha256(), None, destination).await
+    file(fetch, limit, StreamingDigest::sha256(), None, destination, None).await
 }
 
 /// The longest pause allowed between chunks of a download: the call's timeout, if any.
@@ -228,6 +233,23 @@ fn pause_limit(pipeline: &Pipeline, options: &Options) -> Duration {
         .unwrap_or(Duration::MAX)
 }
 
+/// A new file readable by the owner only (0600 on Unix): bills and receipts hold the merchant's
+/// transactions.
+fn create_private(path: &Path) -> std::io::Result<File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)
+}
+
+/// A download's progress report: the bytes received so far (as sent, before any gunzip) and the
+/// length the server announced (`Content-Length`), if it did. Called after each chunk.
+pub type Progress = dyn Fn(u64, Option<u64>) + Send + Sync;
+
 /// Awaits the answer, then streams its body to a partial file (gunzipped when gzip, hashed on
 /// the way), checks the digest and renames the file into place; on failure nothing is left.
 async fn file(
@@ -236,8 +258,20 @@ async fn file(
     digest: StreamingDigest,
     expected: Option<String>,
     destination: PathBuf,
+    progress: Option<Arc<Progress>>,
 ) -> Result<Downloaded> {
     let response = fetch.await?;
+    let total = response
+        .headers()
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    let mut received = 0u64;
+    let mut report = |chunk: usize| {
+        received = received.saturating_add(chunk as u64);
+        if let Some(progress) = &progress {
+            progress(received, total);
+        }
+    };
     let mut body = response.take_stream().ok_or_else(|| {
         ConfigError::new(
             "middleware",
@@ -254,7 +288,7 @@ async fn file(
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let partial_path = directory.join(format!(".{name}.part-{}", crate::Formatter::nonce(8)?));
-    let file = File::create(&partial_path).map_err(|e| io_error("create", &partial_path, e))?;
+    let file = create_private(&partial_path).map_err(|e| io_error("create", &partial_path, e))?;
     let mut partial = Partial(Some(partial_path.clone()));
     let write_failed = |e: std::io::Error| io_error("write", &partial_path, e);
     let sink = Sink { file, digest, bytes: 0 };
@@ -285,6 +319,7 @@ async fn file(
     };
     if let Some(data) = first {
         writer.write_all(&data).map_err(write_failed)?;
+        report(data.len());
     }
     while let Some(frame) = tokio::time::timeout(limit, body.frame())
         .await
@@ -292,6 +327,7 @@ async fn file(
     {
         if let Ok(data) = frame.map_err(broke)?.into_data() {
             writer.write_all(&data).map_err(write_failed)?;
+            report(data.len());
         }
     }
     let gunzipped = matches!(writer, Writer::Gzip(_));

@@ -15,6 +15,8 @@ fn wechatpay() -> Command {
     for (key, _) in std::env::vars().filter(|(k, _)| k.starts_with("WECHATPAY_")) {
         command.env_remove(key);
     }
+    // No default profile from the machine running the tests.
+    command.env("XDG_CONFIG_HOME", "/nonexistent/wechatpay-tests");
     command
 }
 
@@ -36,7 +38,7 @@ fn serve(mode: &str) -> Served {
     let dir = tempfile::tempdir().unwrap();
     let mut child = wechatpay()
         .args(["emulator", "--seconds", "120", "--mode", mode, "--dir"])
-        .arg(dir.path())
+        .arg(dir.path().join("emulator"))
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
@@ -68,7 +70,7 @@ fn run(profile: &Path, args: &[&str]) -> (i32, String, String) {
 const SEED: &str = "v3/brand/partner/card-member/user-points/sync";
 
 #[test]
-fn calls_print_status_request_id_and_json_and_exit_by_error_kind() {
+fn calls_print_the_body_for_pipes_and_exit_by_error_kind() {
     let served = serve("public-key");
     let seed_args = [
         "post",
@@ -86,12 +88,23 @@ fn calls_print_status_request_id_and_json_and_exit_by_error_kind() {
         "-d",
         "point_balance:=1000",
     ];
+    // Piped: stdout is the body as received (`… | jq` reads it), nothing on stderr.
     let (code, out, err) = run(&served.profile, &seed_args);
     assert_eq!(code, 0, "{err}");
-    assert!(out.starts_with("200 OK\nRequest-ID: EMU"), "{out}");
-    let body: Value = serde_json::from_str(out.splitn(3, '\n').nth(2).unwrap()).unwrap();
+    assert_eq!(err, "");
+    let body: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(body["point_balance"], 1000);
     assert_eq!(body["out_request_no"], "1");
+    assert!(!out.contains('\n'), "as received, not re-indented: {out}");
+    // -v: status, Request-ID and time on stderr; --pretty indents even in a pipe.
+    let verbose: Vec<&str> = ["-v"].into_iter().chain(seed_args).chain(["--pretty"]).collect();
+    let (code, out, err) = run(&served.profile, &verbose);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.starts_with("200 OK · Request-ID: EMU") && err.trim_end().ends_with(" ms"),
+        "{err}"
+    );
+    assert!(out.contains("\n  \"point_balance\": 1000"), "{out}");
 
     // --json, the uppercase method alias, --var and --query.
     let (code, out, _) = run(
@@ -117,10 +130,10 @@ fn calls_print_status_request_id_and_json_and_exit_by_error_kind() {
         ],
     );
     assert_eq!(code, 0);
-    assert!(out.contains("\"trade_state\": \"NOTPAY\""), "{out}");
+    assert_eq!(serde_json::from_str::<Value>(&out).unwrap()["trade_state"], "NOTPAY");
 
-    // API error: 1, with code, message and Request-ID.
-    let (code, _, err) = run(
+    // API error: 1; the error body on stdout for scripts, code, message and Request-ID on stderr.
+    let (code, out, err) = run(
         &served.profile,
         &[
             "get",
@@ -130,6 +143,7 @@ fn calls_print_status_request_id_and_json_and_exit_by_error_kind() {
         ],
     );
     assert_eq!(code, 1, "{err}");
+    assert_eq!(serde_json::from_str::<Value>(&out).unwrap()["code"], "ORDER_NOT_EXIST");
     assert!(
         err.contains("error (api)") && err.contains("ORDER_NOT_EXIST") && err.contains("Request-ID: EMU"),
         "{err}"
@@ -229,6 +243,8 @@ fn profile_for(emulator: &Emulator, dir: &Path) -> PathBuf {
     });
     let path = dir.join("profile.json");
     std::fs::write(&path, profile.to_string()).unwrap();
+    #[cfg(unix)]
+    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
     path
 }
 
@@ -350,25 +366,33 @@ fn sign_encrypt_and_decrypt() {
     );
     assert!(Rsa::verify(&message, app["sign"].as_str().unwrap(), &merchant_public).unwrap());
 
-    // encrypt: for WeChat Pay's key, with the serial to send.
-    let (code, out, _) = run(&profile, &["encrypt", "张三"]);
+    // encrypt: the ciphertext on stdout, the serial to send on stderr.
+    let (code, out, err) = run(&profile, &["encrypt", "张三"]);
     assert_eq!(code, 0);
-    let mut lines = out.lines();
     assert_eq!(
-        lines.next().unwrap(),
+        err.trim(),
         format!("Wechatpay-Serial: {}", emulator.identity().pub_key_id)
     );
     assert_eq!(
-        Rsa::decrypt(lines.next().unwrap(), emulator.identity().wechatpay.private_key()).unwrap(),
+        Rsa::decrypt(out.trim(), emulator.identity().wechatpay.private_key()).unwrap(),
         "张三"
     );
     // decrypt: what WeChat Pay encrypted for the merchant.
     let ciphertext = Rsa::encrypt("13900000000", &merchant_public).unwrap();
     let (code, out, _) = run(&profile, &["decrypt", &ciphertext]);
     assert_eq!((code, out.trim()), (0, "13900000000"));
-    let (code, _, err) = run(&profile, &["decrypt", "AAAA"]);
-    assert_eq!(code, 6, "{err}");
-    assert!(err.contains("RSA-OAEP"), "{err}");
+    // Bad input is exit 3, like any input or configuration error, and said once.
+    for bad in ["AAAA", "not base64!"] {
+        let (code, out, err) = run(&profile, &["decrypt", bad]);
+        assert_eq!((code, out.as_str()), (3, ""), "{err}");
+        assert!(err.starts_with("error (configuration or input)"), "{err}");
+        let first = err.lines().next().unwrap();
+        let repeated = err
+            .lines()
+            .skip(1)
+            .filter(|l| first.contains(l.trim_start_matches("  caused by:  ")));
+        assert_eq!(repeated.count(), 0, "a cause printed twice: {err}");
+    }
 }
 
 #[test]
@@ -400,10 +424,11 @@ fn apiv2_calls_take_xml_parameters() {
     .to_string();
     let (code, out, err) = run(&served.profile, &["post", "v2/pay/micropay", "--xml", &xml]);
     assert_eq!(code, 0, "{err}");
-    let body: Value = serde_json::from_str(out.splitn(3, '\n').nth(2).unwrap()).unwrap();
-    assert_eq!(
-        (body["result_code"].as_str(), body["out_trade_no"].as_str()),
-        (Some("SUCCESS"), Some("CLI-V2"))
+    // The XML as WeChat Pay sent it.
+    assert!(out.starts_with("<xml>"), "{out}");
+    assert!(
+        out.contains("<result_code>SUCCESS</result_code>") && out.contains("CLI-V2"),
+        "{out}"
     );
     // A FAIL answer is an API error (exit 1) with its code.
     let big = xml.replace("\"total_fee\":1", "\"total_fee\":200000");
@@ -529,4 +554,377 @@ fn server_text_cannot_drive_the_terminal() {
     assert!(err.contains("PARAM\\u{1b}[2J"), "{err}");
     // One `error (…):` line only: the forged one is escaped into the message line.
     assert_eq!(err.lines().filter(|l| l.starts_with("error (")).count(), 1, "{err}");
+}
+
+/// The profile's settings as a library client, to fetch what the CLI must match.
+fn client_from(profile: &Path) -> wechatpay::Client {
+    let p: Value = serde_json::from_str(&std::fs::read_to_string(profile).unwrap()).unwrap();
+    let text = |k: &str| p[k].as_str().unwrap().to_owned();
+    let mut builder = wechatpay::Builder::new()
+        .mchid(text("mchid"))
+        .serial(text("serial"))
+        .private_key(Rsa::from_private(text("private_key")).unwrap())
+        .base_uri(text("base_uri"));
+    for (serial, key) in p["certs"].as_object().unwrap() {
+        builder = builder.cert(serial.clone(), Rsa::from_public(key.as_str().unwrap()).unwrap());
+    }
+    builder.build().unwrap()
+}
+
+#[cfg(unix)]
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+#[test]
+#[cfg(unix)]
+fn binary_answers_and_bills_go_to_files_byte_for_byte_readable_by_the_owner_only() {
+    // An emulator in this process, so that the order can be paid and shows in the bill.
+    let emulator = Emulator::start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let profile = profile_for(&emulator, dir.path());
+    let client = client_from(&profile);
+    let order = json!({"json": {"appid": "wx1", "mchid": "1900000109", "description": "d", "out_trade_no": "CLI-BILL",
+        "notify_url": "https://e.com/n", "amount": {"total": 123}, "payer": {"openid": "o"}}});
+    client.chain("v3/pay/transactions/jsapi").post(order).unwrap();
+    emulator.pay("CLI-BILL").unwrap();
+
+    // The GZIP file itself, through `get -o`: the bytes the emulator serves, not through UTF-8.
+    let bill: wechatpay::BillLocation = client
+        .chain("v3/bill/tradebill")
+        .get(json!({"query": {"bill_date": "2026-11-26", "tar_type": "GZIP"}}))
+        .unwrap()
+        .json()
+        .unwrap();
+    let token = bill.download_url.split("token=").nth(1).unwrap().to_owned();
+    let served_bytes = client
+        .chain("v3/billdownload/file")
+        .get(json!({"query": {"token": token}}))
+        .unwrap()
+        .bytes()
+        .clone();
+    assert!(served_bytes.starts_with(&[0x1f, 0x8b]), "a gzip file");
+    let raw = dir.path().join("raw.gz");
+    let (code, out, err) = run(
+        &profile,
+        &[
+            "get",
+            "v3/billdownload/file",
+            "--query",
+            &format!("token={token}"),
+            "-o",
+            raw.to_str().unwrap(),
+        ],
+    );
+    assert_eq!((code, out.as_str()), (0, ""), "{err}");
+    assert_eq!(std::fs::read(&raw).unwrap(), served_bytes.to_vec());
+    assert_eq!(mode(&raw), 0o600);
+
+    // `bill download`: the location, the streamed download, the digest checked; no progress
+    // bar in a pipe.
+    let saved = dir.path().join("bill.csv");
+    let (code, out, err) = run(
+        &profile,
+        &[
+            "bill",
+            "download",
+            "--date",
+            "2026-11-26",
+            "--tar-type",
+            "GZIP",
+            "-o",
+            saved.to_str().unwrap(),
+        ],
+    );
+    assert_eq!((code, out.as_str()), (0, ""), "{err}");
+    assert!(err.contains("(gunzipped), SHA1") && err.contains("checked"), "{err}");
+    assert!(
+        !err.contains("ETA") && !err.contains('\r'),
+        "no progress bar in a pipe: {err:?}"
+    );
+    let expected = dir.path().join("expected.csv");
+    client.download_bill(&bill, &expected).unwrap();
+    assert_eq!(std::fs::read(&saved).unwrap(), std::fs::read(&expected).unwrap());
+    assert!(String::from_utf8(std::fs::read(&saved).unwrap())
+        .unwrap()
+        .contains("`CLI-BILL,"));
+    assert_eq!(mode(&saved), 0o600);
+
+    // The fund-flow bill, and a date that is not one (exit 3, nothing written).
+    let flow = dir.path().join("flow.csv");
+    let (code, _, err) = run(
+        &profile,
+        &[
+            "bill",
+            "download",
+            "--kind",
+            "fund-flow",
+            "--date",
+            "2026-11-26",
+            "-o",
+            flow.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(std::fs::read_to_string(&flow)
+        .unwrap()
+        .starts_with("记账时间,微信支付业务单号"));
+    let (code, _, err) = run(
+        &profile,
+        &[
+            "bill",
+            "download",
+            "--date",
+            "26/11/2026",
+            "-o",
+            dir.path().join("no.csv").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 3, "{err}");
+    assert!(
+        err.contains("2026-11-26") && !dir.path().join("no.csv").exists(),
+        "{err}"
+    );
+
+    // What `emulator --dir` wrote: the key and profile for the owner only.
+    let served = serve("public-key");
+    let emulator_dir = served.profile.parent().unwrap();
+    assert_eq!(mode(emulator_dir), 0o700);
+    assert_eq!(mode(&emulator_dir.join("apiclient_key.pem")), 0o600);
+    assert_eq!(mode(&served.profile), 0o600);
+}
+
+#[test]
+fn minus_vv_shows_each_request_with_its_signed_message_but_never_the_signature() {
+    let served = serve("public-key");
+    let (code, out, err) = run(&served.profile, &["-vv", "get", "v3/certificates"]);
+    assert_eq!(code, 1, "public-key mode has no certificates: {err}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&out).unwrap()["code"],
+        "RESOURCE_NOT_EXISTS"
+    );
+    assert!(
+        err.contains("> GET http://127.0.0.1:") && err.contains("/v3/certificates"),
+        "{err}"
+    );
+    assert!(
+        err.contains("> the signed message") && err.contains(">   GET\n>   /v3/certificates\n"),
+        "{err}"
+    );
+    assert!(
+        err.contains("signature=\"<redacted>\"") && err.contains("< 404 Not Found"),
+        "{err}"
+    );
+    assert!(err.contains("< wechatpay-serial: PUB_KEY_ID_"), "{err}");
+    let authorization = err.lines().find(|l| l.starts_with("> authorization:")).unwrap();
+    assert!(!authorization.contains("signature=\"\""), "{authorization}");
+}
+
+#[test]
+fn certificates_download_bootstraps_from_the_apiv3_key_alone() {
+    let served = serve("platform-certificate");
+    let dir = tempfile::tempdir().unwrap();
+    // A profile without any WeChat Pay key: only the merchant's signing credentials and the
+    // APIv3 key, as a new merchant has them.
+    let mut profile: Value = serde_json::from_str(&std::fs::read_to_string(&served.profile).unwrap()).unwrap();
+    profile.as_object_mut().unwrap().remove("certs");
+    profile.as_object_mut().unwrap().remove("apiv2_key");
+    let bare = dir.path().join("bare.json");
+    std::fs::write(&bare, profile.to_string()).unwrap();
+    #[cfg(unix)]
+    std::fs::set_permissions(&bare, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    let out_dir = dir.path().join("certs");
+    let (code, out, err) = run(&bare, &["certificates", "download", "-o", out_dir.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(err, "", "no warning for a private profile, no progress in a pipe");
+    let written: Vec<PathBuf> = std::fs::read_dir(&out_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(written.len(), 1);
+    let cert = wechatpay::PemUtil::load_certificate(&written[0]).unwrap();
+    assert!(out.starts_with(cert.serial_no()), "{out}");
+    #[cfg(unix)]
+    assert_eq!((mode(&out_dir), mode(&written[0])), (0o700, 0o600));
+
+    // It fails only for a real reason, and says which: a wrong APIv3 key.
+    profile["apiv3_key"] = json!("0123456789abcdef0123456789abcdef");
+    std::fs::write(&bare, profile.to_string()).unwrap();
+    let (code, _, err) = run(&bare, &["certificates", "download", "-o", out_dir.to_str().unwrap()]);
+    assert_ne!(code, 0);
+    assert!(err.contains("APIv3 key"), "{err}");
+}
+
+#[test]
+#[cfg(unix)]
+fn a_profile_others_can_read_earns_a_warning_and_the_default_location_is_used() {
+    let served = serve("public-key");
+    let config = tempfile::tempdir().unwrap();
+    let default = config.path().join("wechatpay/profile.json");
+    std::fs::create_dir_all(default.parent().unwrap()).unwrap();
+    std::fs::copy(&served.profile, &default).unwrap();
+    std::fs::set_permissions(&default, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+    // No --profile and no WECHATPAY_PROFILE (an empty one counts as unset): the default file.
+    let output = wechatpay()
+        .env("XDG_CONFIG_HOME", config.path())
+        .env("WECHATPAY_PROFILE", "")
+        .env("WECHATPAY_MCHID", "")
+        .args(["sign", "app", "--appid", "wx1", "--prepay-id", "wx2"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{err}");
+    let app: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(app["partnerid"], "1900000109", "the empty WECHATPAY_MCHID did not win");
+    assert!(err.contains("warning:") && err.contains("chmod 600"), "{err}");
+}
+
+#[test]
+fn each_subcommand_shows_its_own_flags_before_the_shared_credentials() {
+    for args in [["get", "--help"], ["bill", "download"].map(|a| a), ["doctor", "--help"]] {
+        let mut command = wechatpay();
+        command.args(args);
+        if args[1] != "--help" {
+            command.arg("--help");
+        }
+        let output = command.output().unwrap();
+        let help = String::from_utf8_lossy(&output.stdout);
+        let own = ["--output", "--date", "--json"]
+            .iter()
+            .filter_map(|flag| help.find(flag))
+            .min()
+            .unwrap_or_else(|| panic!("no own flag in {help}"));
+        let shared = help
+            .find("Credentials")
+            .unwrap_or_else(|| panic!("no heading in {help}"));
+        assert!(own < shared, "{help}");
+        assert!(help[shared..].contains("--private-key") && !help[..shared].contains("--private-key"));
+    }
+}
+
+#[test]
+fn doctor_and_endpoints_speak_json_and_completions_cover_three_shells() {
+    let served = serve("public-key");
+    let (code, out, err) = run(&served.profile, &["doctor", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let checks: Vec<Value> = serde_json::from_str(&out).unwrap();
+    assert!(checks.len() >= 5 && checks.iter().all(|c| c["ok"] == true), "{out}");
+
+    let output = wechatpay().args(["endpoints", "--json", "tradebill"]).output().unwrap();
+    let found: Vec<Value> = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(found
+        .iter()
+        .any(|e| e["path"] == "v3/bill/tradebill" && e["method"] == "GET"));
+    // No match: exit 0, `[]`, and the note on stderr.
+    let output = wechatpay()
+        .args(["endpoints", "--json", "不存在的接口名"])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    assert_eq!(serde_json::from_slice::<Value>(&output.stdout).unwrap(), json!([]));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("no endpoint matches"));
+
+    for (shell, marker) in [
+        ("bash", "complete -F"),
+        ("zsh", "#compdef wechatpay"),
+        ("fish", "complete -c wechatpay"),
+    ] {
+        let output = wechatpay().args(["completions", shell]).output().unwrap();
+        let script = String::from_utf8_lossy(&output.stdout);
+        assert!(output.status.success() && script.contains(marker), "{shell}: {script}");
+        assert!(script.contains("bill") && script.contains("apiv3-key"), "{shell}");
+    }
+}
+
+#[test]
+fn a_pretty_answer_on_a_terminal_cannot_drive_it_and_binary_is_not_dumped() {
+    let base = answer_once("200 OK", "plain \u{1b}[2Jtext\u{7}");
+    let output = wechatpay()
+        .args([
+            "get",
+            "v3/marketing/favor/stocks",
+            "--mchid",
+            "1900000109",
+            "--serial",
+            "S",
+            "--pretty",
+        ])
+        .arg("--private-key")
+        .arg(format!("file://{}", fixture("keys/merchant_pkcs8.pem").display()))
+        .args(["--base-uri", &base])
+        .arg("--cert")
+        .arg(format!(
+            "PUB_KEY_ID_0114232134912410000000000000=file://{}",
+            fixture("keys/pubkey.pem").display()
+        ))
+        .output()
+        .unwrap();
+    // The answer is unsigned, so the call fails verification (5) after printing nothing to stdout.
+    assert_eq!(output.status.code(), Some(5));
+    assert!(output.stdout.is_empty());
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(!err.chars().any(|c| c.is_control() && c != '\n'), "{err:?}");
+}
+
+/// Runs the command line `line` in a pseudo-terminal (util-linux `script`), returning everything
+/// it wrote there (stdout and stderr together, as a person would see them).
+#[cfg(target_os = "linux")]
+fn in_terminal(line: &str, envs: &[(&str, &Path)]) -> (i32, String) {
+    let output = std::process::Command::new("script")
+        .args(["-q", "-e", "-c", line, "/dev/null"])
+        .envs(envs.iter().map(|(k, v)| (*k, v.as_os_str())))
+        .env("XDG_CONFIG_HOME", "/nonexistent/wechatpay-tests")
+        .env("COLUMNS", "120")
+        .stdin(Stdio::null())
+        .output()
+        .expect("`script` (util-linux, Debian package bsdutils) runs commands in a pseudo-terminal");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+    )
+}
+
+#[test]
+#[cfg(target_os = "linux")]
+fn on_a_terminal_a_person_sees_progress_and_pretty_json() {
+    let emulator = Emulator::start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let profile = profile_for(&emulator, dir.path());
+    let exe = assert_cmd::cargo::cargo_bin("wechatpay");
+    let env = [("WECHATPAY_PROFILE", profile.as_path())];
+    let bill = dir.path().join("bill.csv");
+    let (code, seen) = in_terminal(
+        &format!(
+            "{} bill download --date 2026-11-26 -o {}",
+            exe.display(),
+            bill.display()
+        ),
+        &env,
+    );
+    assert_eq!(code, 0, "{seen}");
+    // The bar (bytes, rate, ETA) was drawn; the same command in a pipe draws none (see
+    // binary_answers_and_bills_go_to_files_byte_for_byte_readable_by_the_owner_only).
+    assert!(
+        seen.contains("ETA") && seen.contains(" B/"),
+        "no progress bar: {seen:?}"
+    );
+    assert!(seen.contains("asking for the v3/bill/tradebill bill"), "{seen:?}");
+
+    // Pretty JSON on a terminal without asking.
+    let (code, seen) = in_terminal(&format!("{} get v3/marketing/favor/stocks", exe.display()), &env);
+    assert_eq!(code, 0, "{seen}");
+    assert!(seen.contains("{\r\n  \""), "indented: {seen:?}");
+
+    // The emulator says what it is doing while it makes its keys.
+    let emulator_dir = dir.path().join("emu");
+    let (_, seen) = in_terminal(
+        &format!(
+            "{} emulator --seconds 0 --dir {}",
+            exe.display(),
+            emulator_dir.display()
+        ),
+        &[],
+    );
+    assert!(seen.contains("generating the emulator's keys"), "{seen:?}");
 }

@@ -245,10 +245,12 @@ fn every_injected_fault_is_rejected_by_the_client() {
         with_fault("frequency-limited").unwrap_err().api().unwrap().status(),
         429
     );
+    // The timeout leaves room for the seed call's rate-limit wait (one slot, 206 ms) first.
     let slow = client
         .chain(SEED)
-        .post(json!({"json": seed()["json"], "headers": {FAULT_HEADER: "delay-800"}, "timeout": 0.2}));
-    assert!(slow.unwrap_err().is_timeout());
+        .post(json!({"json": seed()["json"], "headers": {FAULT_HEADER: "delay-1500"}, "timeout": 0.6}));
+    let slow = slow.unwrap_err();
+    assert!(slow.is_timeout(), "{slow}");
     assert_eq!(
         with_fault("no-such-fault").unwrap_err().api().unwrap().code(),
         "PARAM_ERROR"
@@ -667,11 +669,23 @@ fn bills_stream_to_disk_checked_plain_gzip_and_async() {
         .unwrap();
     assert_eq!(std::fs::read_to_string(saved.path).unwrap(), text);
 
-    // A large synthetic bill streams through too.
+    // A large synthetic bill streams through too, reporting its progress chunk by chunk.
     let big = bill_location(&client, json!({"bill_date": "2026-11-26", "emulator_bill_rows": 20000}));
-    let saved = client.download_bill(&big, dir.path().join("big.csv")).unwrap();
+    let reports = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = std::sync::Arc::clone(&reports);
+    let saved = client
+        .download_bill_with_progress(&big, dir.path().join("big.csv"), move |received, total| {
+            seen.lock().unwrap().push((received, total));
+        })
+        .unwrap();
     assert!(saved.bytes > 3_000_000, "{}", saved.bytes);
     assert_eq!(saved.digest, big.hash_value);
+    let reports = reports.lock().unwrap();
+    assert!(reports.len() > 1, "{} reports", reports.len());
+    assert!(reports.windows(2).all(|w| w[0].0 < w[1].0), "received only grows");
+    let (last, total) = *reports.last().unwrap();
+    assert_eq!(Some(last), total.or(Some(last)), "the last report is the whole answer");
+    assert_eq!(last, saved.bytes, "a plain bill arrives as it is written");
 }
 
 #[test]

@@ -110,7 +110,8 @@ pub(crate) fn route(
         }
         ("POST", ["v3", "refund", "domestic", "refunds"]) => refund(state, request),
         ("GET", ["v3", "refund", "domestic", "refunds", out_refund_no]) => query_refund(state, out_refund_no),
-        ("GET", ["v3", "bill", "tradebill"]) => trade_bill(state, identity, request),
+        ("GET", ["v3", "bill", "tradebill"]) => bill(state, identity, request, BillKind::Trade),
+        ("GET", ["v3", "bill", "fundflowbill"]) => bill(state, identity, request, BillKind::FundFlow),
         ("GET", ["v3", "billdownload", "file"]) => bill_file(state, request),
         ("GET", ["v3", "merchant-service" | "global", ..])
             if request.path.contains("/images/") && request.path != "/v3/merchant-service/images/upload" =>
@@ -523,7 +524,18 @@ fn query_refund(state: &State, out_refund_no: &str) -> Result<Reply, Reply> {
 /// `GET v3/bill/tradebill`: a bill of the paid orders, to download from `download_url` (the
 /// download itself is unsigned, as WeChat Pay's is). `hash_value` is the SHA-1 of the bill as
 /// text; with `tar_type=GZIP` the download is gzip-compressed.
-fn trade_bill(state: &State, identity: &Identity, request: &Incoming<'_>) -> Result<Reply, Reply> {
+/// Which bill `bill` serves.
+#[derive(Clone, Copy)]
+enum BillKind {
+    /// `v3/bill/tradebill`: one row per paid order.
+    Trade,
+    /// `v3/bill/fundflowbill`: one income row per paid order, on the `account_type` account.
+    FundFlow,
+}
+
+/// `GET v3/bill/tradebill` and `v3/bill/fundflowbill`: the bill of the paid orders, stored under a
+/// token; the answer says where to download it and its SHA-1.
+fn bill(state: &State, identity: &Identity, request: &Incoming<'_>, kind: BillKind) -> Result<Reply, Reply> {
     let date = request.query_param("bill_date").ok_or_else(|| {
         Reply::error_with_detail(
             StatusCode::BAD_REQUEST,
@@ -545,17 +557,40 @@ fn trade_bill(state: &State, identity: &Identity, request: &Incoming<'_>) -> Res
         Some("GZIP") => true,
         Some(_) => return Err(param_error("tar_type", "must be GZIP when given")),
     };
-    let mut bill = String::from("交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,应结订单金额,代金券金额\n");
+    let account = match (kind, request.query_param("account_type").as_deref()) {
+        (BillKind::FundFlow, None | Some("BASIC")) => "基本账户",
+        (BillKind::FundFlow, Some("OPERATION")) => "运营账户",
+        (BillKind::FundFlow, Some("FEES")) => "手续费账户",
+        (BillKind::FundFlow, Some(_)) => return Err(param_error("account_type", "must be BASIC, OPERATION or FEES")),
+        (BillKind::Trade, _) => "",
+    };
+    let mut bill = String::from(match kind {
+        BillKind::Trade => "交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,应结订单金额,代金券金额\n",
+        BillKind::FundFlow => "记账时间,微信支付业务单号,资金流水单号,业务名称,业务类型,收支类型,收支金额（元）,账户结余（元）,资金变更提交申请人,备注,业务凭证号\n",
+    });
     let orders = state.orders.lock().unwrap_or_else(|e| e.into_inner());
     let mut paid: Vec<_> = orders.iter().filter(|(_, o)| o.transaction_id.is_some()).collect();
     paid.sort_by(|a, b| a.0.cmp(b.0));
+    let mut balance = 0;
     for (out_trade_no, order) in &paid {
         let total = order.request["amount"]["total"].as_u64().unwrap_or(0);
+        let transaction_id = order.transaction_id.as_deref().unwrap_or_default();
+        if let BillKind::FundFlow = kind {
+            balance += total;
+            bill.push_str(&format!(
+                "`{date} 10:00:00,`{transaction_id},`{transaction_id}01,`交易,`交易,`收入,`{}.{:02},`{}.{:02},`system,`{account} {out_trade_no},`{out_trade_no}\n",
+                total / 100,
+                total % 100,
+                balance / 100,
+                balance % 100,
+            ));
+            continue;
+        }
         bill.push_str(&format!(
             "`{date} 10:00:00,`{},`{},`0,`,`{},`{out_trade_no},`{},`{},`SUCCESS,`OTHERS,`CNY,`{}.{:02},`0.00\n",
             order.request["appid"].as_str().unwrap_or_default(),
             identity.mchid,
-            order.transaction_id.as_deref().unwrap_or_default(),
+            transaction_id,
             order.request["payer"]["openid"]
                 .as_str()
                 .unwrap_or("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"),
@@ -567,7 +602,14 @@ fn trade_bill(state: &State, identity: &Identity, request: &Incoming<'_>) -> Res
     let count = paid.len();
     drop(paid);
     drop(orders);
-    bill.push_str(&format!("总交易单数,应结订单总金额\n`{count},`0.00\n"));
+    bill.push_str(&match kind {
+        BillKind::Trade => format!("总交易单数,应结订单总金额\n`{count},`0.00\n"),
+        BillKind::FundFlow => format!(
+            "资金流水总笔数,收入笔数,收入金额,支出笔数,支出金额\n`{count},`{count},`{}.{:02},`0,`0.00\n",
+            balance / 100,
+            balance % 100
+        ),
+    });
     let hash_value = crate::crypto::hex::lower(&crate::crypto::backend::sha1(bill.as_bytes()));
     let file = if gzip {
         use std::io::Write;

@@ -1,10 +1,17 @@
-//! `wechatpay <method> <path>`: any signed call.
+//! `wechatpay <method> <path>`: any signed call. The answer body goes to stdout (or `-o FILE`),
+//! everything else to stderr, so the output pipes into `jq`; an API error's body goes to stdout
+//! too, with exit code 1.
+
+use std::path::PathBuf;
+use std::time::Instant;
 
 use clap::Args;
 use serde_json::{Map, Value};
 use wechatpay::{ConfigError, Result};
 
 use crate::config::Settings;
+use crate::files::{self, Access};
+use crate::output::{self, BodyStyle};
 
 #[derive(Debug, Args)]
 pub struct CallArgs {
@@ -31,6 +38,15 @@ pub struct CallArgs {
     /// Timeout in seconds
     #[arg(long)]
     pub timeout: Option<f64>,
+    /// Write the answer body to FILE, byte for byte (created readable by you only)
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Print the body as received, even on a terminal
+    #[arg(long, conflicts_with = "pretty")]
+    pub raw: bool,
+    /// Indent JSON, even in a pipe
+    #[arg(long)]
+    pub pretty: bool,
 }
 
 fn pair<'a>(text: &'a str, separator: char, what: &str) -> Result<(&'a str, &'a str)> {
@@ -90,19 +106,40 @@ pub fn options(args: &CallArgs) -> Result<Value> {
     Ok(Value::Object(options))
 }
 
-pub fn run(settings: &Settings, method: http::Method, args: CallArgs) -> Result<()> {
-    let client = settings.resolve()?.builder()?.build()?;
-    let response = client.chain(&args.path).request(method, options(&args)?)?;
-    say!("{}", response.status());
-    say!(
-        "Request-ID: {}",
-        crate::output::one_line(response.request_id().unwrap_or("-"))
-    );
-    let parsed = response.json::<Value>().or_else(|_| response.xml());
-    let text = match parsed {
-        Ok(body) => serde_json::to_string_pretty(&body).unwrap_or_default(),
-        Err(_) => String::from_utf8_lossy(response.bytes()).into_owned(),
-    };
-    say!("{}", crate::output::terminal_safe(&text));
-    Ok(())
+pub fn run(settings: &Settings, method: http::Method, args: CallArgs, verbose: u8) -> Result<()> {
+    let options = options(&args)?;
+    let mut builder = settings.resolve()?.builder()?;
+    if verbose >= 2 {
+        builder = builder.middleware_after("signer", "cli-attempts", crate::trace::Attempts);
+    }
+    let client = builder.build()?;
+    let style = BodyStyle::choose(args.pretty, args.raw);
+    let started = Instant::now();
+    match client.chain(&args.path).request(method, options) {
+        Ok(response) => {
+            if verbose >= 1 {
+                crate::trace::summary(&response, started.elapsed());
+            }
+            match &args.output {
+                Some(path) => {
+                    files::write(path, response.bytes(), Access::Private, "output")?;
+                    if verbose >= 1 {
+                        eprintln!("wrote {} bytes to {}", response.bytes().len(), path.display());
+                    }
+                }
+                None => output::body(response.bytes(), style),
+            }
+            Ok(())
+        }
+        Err(error) => {
+            // Scripts read `code` and `message` from stdout; the summary goes to stderr.
+            if let Some(api) = error.api() {
+                if verbose >= 1 {
+                    crate::trace::summary(api.response(), started.elapsed());
+                }
+                output::body(api.response().bytes(), style);
+            }
+            Err(error)
+        }
+    }
 }

@@ -1,8 +1,10 @@
 //! Settings from flags, `WECHATPAY_*` environment variables, or a profile file (JSON), in that
-//! order of precedence.
+//! order of precedence. The profile is `--profile`, `WECHATPAY_PROFILE`, or else the default
+//! location (`$XDG_CONFIG_HOME/wechatpay/profile.json`, `~/.config/wechatpay/profile.json`, or the
+//! platform's equivalent) when a file is there. An empty value counts as not given.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
 use serde::{Deserialize, Serialize};
@@ -33,22 +35,27 @@ pub struct Profile {
     pub merchant_cert: Option<String>,
 }
 
+/// The heading the shared settings appear under in every subcommand's `--help`, after the
+/// subcommand's own flags.
+const CREDENTIALS: &str = "Credentials (flags, WECHATPAY_* variables, or the profile)";
+
 /// The global options.
 #[derive(Debug, Args)]
 pub struct Settings {
     /// A profile file (JSON) with any of the settings below
-    #[arg(long, global = true, env = "WECHATPAY_PROFILE")]
+    #[arg(long, global = true, help_heading = CREDENTIALS, env = "WECHATPAY_PROFILE")]
     pub profile: Option<PathBuf>,
     /// Merchant id (商户号)
-    #[arg(long, global = true, env = "WECHATPAY_MCHID")]
+    #[arg(long, global = true, help_heading = CREDENTIALS, env = "WECHATPAY_MCHID")]
     pub mchid: Option<String>,
     /// Merchant API certificate serial
-    #[arg(long, global = true, env = "WECHATPAY_SERIAL")]
+    #[arg(long, global = true, help_heading = CREDENTIALS, env = "WECHATPAY_SERIAL")]
     pub serial: Option<String>,
     /// Merchant private key: file:///path/apiclient_key.pem, PEM text, private.pkcs8://…
     #[arg(
         long,
         global = true,
+        help_heading = CREDENTIALS,
         env = "WECHATPAY_PRIVATE_KEY",
         hide_env_values = true,
         allow_hyphen_values = true
@@ -58,6 +65,7 @@ pub struct Settings {
     #[arg(
         long = "cert",
         global = true,
+        help_heading = CREDENTIALS,
         env = "WECHATPAY_CERTS",
         value_delimiter = ',',
         allow_hyphen_values = true
@@ -67,6 +75,7 @@ pub struct Settings {
     #[arg(
         long,
         global = true,
+        help_heading = CREDENTIALS,
         env = "WECHATPAY_APIV3_KEY",
         hide_env_values = true,
         allow_hyphen_values = true
@@ -76,16 +85,17 @@ pub struct Settings {
     #[arg(
         long = "secret",
         global = true,
+        help_heading = CREDENTIALS,
         env = "WECHATPAY_SECRET",
         hide_env_values = true,
         allow_hyphen_values = true
     )]
     pub apiv2_key: Option<String>,
     /// Base URI (default https://api.mch.weixin.qq.com/)
-    #[arg(long, global = true, env = "WECHATPAY_BASE_URI")]
+    #[arg(long, global = true, help_heading = CREDENTIALS, env = "WECHATPAY_BASE_URI")]
     pub base_uri: Option<String>,
     /// Merchant API certificate (for `doctor`)
-    #[arg(long, global = true, env = "WECHATPAY_MERCHANT_CERT")]
+    #[arg(long, global = true, help_heading = CREDENTIALS, env = "WECHATPAY_MERCHANT_CERT")]
     pub merchant_cert: Option<String>,
 }
 
@@ -97,22 +107,61 @@ fn missing(field: &str, flag: &str, env: &str) -> wechatpay::Error {
     .into()
 }
 
+/// Where the profile is read from when neither `--profile` nor `WECHATPAY_PROFILE` names one.
+pub fn default_profile() -> Option<PathBuf> {
+    Some(dirs::config_dir()?.join("wechatpay").join("profile.json"))
+}
+
+/// Reads a profile, warning when others may read it (it holds keys).
+fn read_profile(path: &Path) -> Result<Profile> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ConfigError::new("profile", format!("cannot read {}: {e}", path.display())))?;
+    warn_if_shared(path);
+    serde_json::from_str::<Profile>(&text)
+        .map_err(|e| ConfigError::new("profile", format!("{} is not a valid profile: {e}", path.display())).into())
+}
+
+#[cfg(unix)]
+fn warn_if_shared(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    if let Ok(metadata) = std::fs::metadata(path) {
+        let mode = metadata.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            eprintln!(
+                "warning: {} holds secrets but others may read it (mode {mode:03o}); run: chmod 600 {}",
+                path.display(),
+                path.display()
+            );
+        }
+    }
+}
+
+#[cfg(not(unix))]
+fn warn_if_shared(_: &Path) {}
+
+/// A value that is present and not blank.
+fn given(value: &Option<String>) -> Option<&String> {
+    value.as_ref().filter(|v| !v.trim().is_empty())
+}
+
 impl Settings {
+    /// The profile file in use: the one named, or the default one if it exists.
+    pub fn profile_path(&self) -> Option<PathBuf> {
+        match self.profile.as_ref().filter(|p| !p.as_os_str().is_empty()) {
+            Some(path) => Some(path.clone()),
+            None => default_profile().filter(|p| p.is_file()),
+        }
+    }
+
     /// Flags and environment over the profile file.
     pub fn resolve(&self) -> Result<Profile> {
-        let mut profile = match &self.profile {
-            Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .map_err(|e| ConfigError::new("profile", format!("cannot read {}: {e}", path.display())))?;
-                serde_json::from_str::<Profile>(&text).map_err(|e| {
-                    ConfigError::new("profile", format!("{} is not a valid profile: {e}", path.display()))
-                })?
-            }
+        let mut profile = match self.profile_path() {
+            Some(path) => read_profile(&path)?,
             None => Profile::default(),
         };
         let over = |mine: &Option<String>, theirs: &mut Option<String>| {
-            if mine.is_some() {
-                theirs.clone_from(mine);
+            if let Some(value) = given(mine) {
+                *theirs = Some(value.clone());
             }
         };
         over(&self.mchid, &mut profile.mchid);
@@ -122,7 +171,7 @@ impl Settings {
         over(&self.base_uri, &mut profile.base_uri);
         over(&self.apiv2_key, &mut profile.apiv2_key);
         over(&self.merchant_cert, &mut profile.merchant_cert);
-        for cert in &self.certs {
+        for cert in self.certs.iter().filter(|c| !c.trim().is_empty()) {
             let (serial, key) = cert.split_once('=').ok_or_else(|| {
                 // Key text pasted here (perhaps the private key) is not repeated.
                 let shown = if crate::output::is_key_material(cert) {

@@ -4,9 +4,10 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 use wechatpay::emulator::{Emulator, Mode};
-use wechatpay::{ConfigError, Result};
+use wechatpay::Result;
 
 use crate::config::Profile;
+use crate::files::{self, Access};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum ModeArg {
@@ -32,55 +33,10 @@ pub struct EmulatorArgs {
     pub seconds: Option<u64>,
 }
 
-/// Who may read a file the emulator writes.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Access {
-    /// Certificates and public keys.
-    Public,
-    /// The merchant private key and `profile.json` (which holds the APIv3 and APIv2 keys): the
-    /// owner only (0600 on Unix), even when an earlier run left the file readable by others.
-    Private,
-}
-
+/// Writes a file of the emulator's directory and returns its `file://` URI.
 fn write(path: &std::path::Path, contents: &str, access: Access) -> Result<String> {
-    use std::io::Write;
-    #[cfg(not(unix))]
-    let _ = access;
-    let failed = |e: std::io::Error| ConfigError::new("dir", format!("cannot write {}: {e}", path.display()));
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    if access == Access::Private {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path).map_err(failed)?;
-    // The mode above applies only to a new file; an existing one is tightened before any secret
-    // is written to it.
-    #[cfg(unix)]
-    if access == Access::Private {
-        use std::os::unix::fs::PermissionsExt;
-        file.set_permissions(std::fs::Permissions::from_mode(0o600))
-            .map_err(failed)?;
-    }
-    file.write_all(contents.as_bytes()).map_err(failed)?;
-    let absolute = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned());
-    Ok(format!("file://{}", absolute.display()))
-}
-
-/// Creates `dir` (and missing parents) readable by the owner only (0700 on Unix): it holds the
-/// merchant private key. An existing directory is left as it is.
-fn create_private_dir(dir: &std::path::Path) -> Result<()> {
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        builder.mode(0o700);
-    }
-    builder
-        .create(dir)
-        .map_err(|e| ConfigError::new("dir", format!("cannot create {}: {e}", dir.display())).into())
+    files::write(path, contents.as_bytes(), access, "dir")?;
+    Ok(files::uri(path))
 }
 
 pub fn run(args: EmulatorArgs) -> Result<()> {
@@ -88,9 +44,11 @@ pub fn run(args: EmulatorArgs) -> Result<()> {
         ModeArg::PublicKey => Mode::PublicKey,
         ModeArg::PlatformCertificate => Mode::PlatformCertificate,
     };
+    // Making RSA keys takes a moment: say so to a person waiting at a terminal.
+    crate::output::status("generating the emulator's keys and certificates…");
     let emulator = Emulator::builder().mode(mode).port(args.port).start()?;
     let identity = emulator.identity();
-    create_private_dir(&args.dir)?;
+    files::create_private_dir(&args.dir, "dir")?;
     let merchant_key = write(
         &args.dir.join("apiclient_key.pem"),
         identity.merchant.private_key_pem().unwrap_or_default(),

@@ -9,15 +9,23 @@ macro_rules! say {
     }};
 }
 
+mod bill;
 mod call;
+mod certificates;
 mod config;
+mod doctor;
 mod emulator;
+mod endpoints;
+mod fields;
+mod files;
+mod notify;
 mod output;
-mod tools;
+mod sign;
+mod trace;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 use config::Settings;
 
@@ -30,6 +38,10 @@ use config::Settings;
 struct Cli {
     #[command(flatten)]
     settings: Settings,
+    /// Say more on stderr: -v status, Request-ID and time; -vv each request and answer with the
+    /// signed message (the signature itself is never shown)
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
     #[command(subcommand)]
     command: Command,
 }
@@ -51,36 +63,50 @@ enum Command {
     /// DELETE a path
     #[command(alias = "DELETE")]
     Delete(call::CallArgs),
+    /// Bills: `wechatpay bill download --date 2026-11-26 -o bill.csv`
+    Bill {
+        #[command(subcommand)]
+        command: bill::BillCommand,
+    },
     /// Platform certificates
     Certificates {
         #[command(subcommand)]
-        command: tools::CertificatesCommand,
+        command: certificates::CertificatesCommand,
     },
     /// Callback notifications
     Notify {
         #[command(subcommand)]
-        command: tools::NotifyCommand,
+        command: notify::NotifyCommand,
     },
     /// Pay-sign parameters for the WeChat clients
-    Sign(tools::SignArgs),
-    /// Encrypt a sensitive field with the WeChat Pay key (RSA-OAEP)
-    Encrypt(tools::EncryptArgs),
+    Sign(sign::SignArgs),
+    /// Encrypt a sensitive field with the WeChat Pay key (RSA-OAEP); the serial goes to stderr
+    Encrypt(fields::EncryptArgs),
     /// Decrypt a field WeChat Pay encrypted with the merchant key
-    Decrypt(tools::DecryptArgs),
+    Decrypt(fields::DecryptArgs),
     /// Run the local WeChat Pay emulator and print the settings a client needs
     Emulator(emulator::EmulatorArgs),
     /// Check the configuration against the server: key and serial, clock, verification mode
-    Doctor,
+    Doctor(doctor::DoctorArgs),
     /// Search the endpoint catalog by path or (Chinese) title
-    Endpoints {
-        /// Part of a path or title; all endpoints when absent
-        query: Option<String>,
+    Endpoints(endpoints::EndpointsArgs),
+    /// Print a shell completion script: `wechatpay completions bash > /etc/bash_completion.d/wechatpay`
+    Completions {
+        /// The shell
+        shell: clap_complete::Shell,
     },
 }
 
 /// Parses the arguments; a usage error is printed with secret values taken out (clap quotes the
 /// offending argument, which may be a private key pasted in the wrong place).
 fn parse() -> Cli {
+    // An empty WECHATPAY_* variable means "not set" (`WECHATPAY_PROFILE= wechatpay …`), not an
+    // empty value; main has not started any thread yet.
+    for (name, value) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("WECHATPAY_") && value.to_string_lossy().trim().is_empty() {
+            std::env::remove_var(name);
+        }
+    }
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
@@ -95,21 +121,30 @@ fn parse() -> Cli {
 
 fn main() -> ExitCode {
     let cli = parse();
+    let (settings, verbose) = (&cli.settings, cli.verbose);
     let outcome = match cli.command {
-        Command::Get(args) => call::run(&cli.settings, http::Method::GET, args),
-        Command::Post(args) => call::run(&cli.settings, http::Method::POST, args),
-        Command::Put(args) => call::run(&cli.settings, http::Method::PUT, args),
-        Command::Patch(args) => call::run(&cli.settings, http::Method::PATCH, args),
-        Command::Delete(args) => call::run(&cli.settings, http::Method::DELETE, args),
-        Command::Certificates { command } => tools::certificates(&cli.settings, command),
-        Command::Notify { command } => tools::notify(&cli.settings, command),
-        Command::Sign(args) => tools::sign(&cli.settings, args),
-        Command::Encrypt(args) => tools::encrypt(&cli.settings, args),
-        Command::Decrypt(args) => tools::decrypt(&cli.settings, args),
+        Command::Get(args) => call::run(settings, http::Method::GET, args, verbose),
+        Command::Post(args) => call::run(settings, http::Method::POST, args, verbose),
+        Command::Put(args) => call::run(settings, http::Method::PUT, args, verbose),
+        Command::Patch(args) => call::run(settings, http::Method::PATCH, args, verbose),
+        Command::Delete(args) => call::run(settings, http::Method::DELETE, args, verbose),
+        Command::Bill { command } => bill::run(settings, command),
+        Command::Certificates { command } => certificates::run(settings, command),
+        Command::Notify { command } => notify::run(settings, command),
+        Command::Sign(args) => sign::run(settings, args),
+        Command::Encrypt(args) => fields::encrypt(settings, args),
+        Command::Decrypt(args) => fields::decrypt(settings, args),
         Command::Emulator(args) => emulator::run(args),
-        Command::Doctor => tools::doctor(&cli.settings),
-        Command::Endpoints { query } => {
-            tools::endpoints(query.as_deref().unwrap_or(""));
+        Command::Doctor(args) => doctor::run(settings, args),
+        Command::Endpoints(args) => {
+            endpoints::run(args);
+            Ok(())
+        }
+        Command::Completions { shell } => {
+            // Into memory first: the generator panics on a write error (`… | head`).
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "wechatpay", &mut script);
+            output::body(&script, output::BodyStyle::Raw);
             Ok(())
         }
     };
@@ -119,17 +154,17 @@ fn main() -> ExitCode {
     }
 }
 
-/// Prints the error's kind and details; the exit code tells the kind apart for scripts:
-/// 1 API error, 3 configuration or input, 4 transport or timeout, 5 verification failure, 6 other
-/// (2 stays clap's: a usage error).
+/// Prints the error's kind and details on stderr; the exit code tells the kind apart for scripts:
+/// 1 API error (its body is on stdout), 3 configuration or input (a bad key, ciphertext or flag
+/// value), 4 transport or timeout, 5 verification failure, 6 other (2 stays clap's: a usage error).
 fn report(error: &wechatpay::Error) -> ExitCode {
     // A retried call is reported by its last attempt's kind (the predicates look through).
     let (kind, code) = if error.is_api() {
         ("api", 1)
     } else if error.is_verify() {
         ("verification", 5)
-    } else if error.is_config() || error.is_key() || error.is_template() {
-        ("configuration", 3)
+    } else if error.is_config() || error.is_key() || error.is_template() || error.is_crypto() {
+        ("configuration or input", 3)
     } else if error.is_transport() || error.is_timeout() || error.is_rate_limited() {
         ("transport", 4)
     } else {
@@ -154,9 +189,15 @@ fn report(error: &wechatpay::Error) -> ExitCode {
             eprintln!("  Request-ID: {}", line(&id));
         }
     }
+    // Each cause once: a cause whose text an earlier line already holds is not repeated.
+    let mut shown = vec![error.to_string()];
     let mut source = std::error::Error::source(error);
     while let Some(cause) = source {
-        eprintln!("  caused by:  {}", line(cause));
+        let text = cause.to_string();
+        if !shown.iter().any(|earlier| earlier.contains(&text)) {
+            eprintln!("  caused by:  {}", line(&text));
+            shown.push(text);
+        }
         source = cause.source();
     }
     ExitCode::from(code)

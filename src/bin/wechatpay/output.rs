@@ -1,7 +1,66 @@
-//! What the CLI prints to a terminal: server text with its control characters escaped, and usage
-//! errors with secrets taken out.
+//! What the CLI prints: answer bodies on stdout (pretty on a terminal, the bytes as they came in
+//! a pipe), notes for a person on stderr, server text with its control characters escaped, and
+//! usage errors with secrets taken out.
 
 use std::ffi::OsString;
+use std::io::{IsTerminal, Write};
+
+/// How an answer body goes to stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyStyle {
+    /// JSON indented, other text with control characters escaped; binary not dumped.
+    Pretty,
+    /// The bytes as received.
+    Raw,
+}
+
+impl BodyStyle {
+    /// `--pretty` / `--raw`, else pretty on a terminal and raw in a pipe.
+    pub fn choose(pretty: bool, raw: bool) -> Self {
+        match (pretty, raw) {
+            (true, _) => Self::Pretty,
+            (_, true) => Self::Raw,
+            _ if std::io::stdout().is_terminal() => Self::Pretty,
+            _ => Self::Raw,
+        }
+    }
+}
+
+/// Writes an answer body to stdout in `style` (a closed stdout is not an error: `… | head`).
+pub fn body(bytes: &[u8], style: BodyStyle) {
+    let mut out = std::io::stdout().lock();
+    let _ = match style {
+        BodyStyle::Raw => out.write_all(bytes),
+        BodyStyle::Pretty => match serde_json::from_slice::<serde_json::Value>(bytes) {
+            // serde_json escapes control characters inside strings itself.
+            Ok(json) => writeln!(out, "{}", serde_json::to_string_pretty(&json).unwrap_or_default()),
+            Err(_) if bytes.is_empty() => Ok(()),
+            Err(_) => match std::str::from_utf8(bytes) {
+                Ok(text) => writeln!(out, "{}", terminal_safe(text.trim_end_matches('\n'))),
+                Err(_) => {
+                    eprintln!(
+                        "(a binary answer of {} bytes is not shown on a terminal: save it with -o FILE, or pipe it)",
+                        bytes.len()
+                    );
+                    Ok(())
+                }
+            },
+        },
+    };
+    let _ = out.flush();
+}
+
+/// A value as indented JSON on stdout (serde_json escapes control characters in strings).
+pub fn json(value: &impl serde::Serialize) {
+    say!("{}", serde_json::to_string_pretty(value).unwrap_or_default());
+}
+
+/// A note for a person waiting at a terminal (stderr); nothing when stderr is not a terminal.
+pub fn status(text: &str) {
+    if std::io::stderr().is_terminal() {
+        eprintln!("{text}");
+    }
+}
 
 /// Flags whose values are secrets: never echoed, even in a usage error.
 const SECRET_FLAGS: &[&str] = &["--private-key", "--apiv3-key", "--secret"];

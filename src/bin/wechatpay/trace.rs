@@ -1,0 +1,103 @@
+//! `-v` and `-vv`: what a call did, on stderr. `-v` is one line per call (status, Request-ID,
+//! time); `-vv` adds, for each attempt, the request as sent with the message that was signed, and
+//! the answer's status and headers. The signature in `Authorization` is never shown.
+
+use std::time::Duration;
+
+use futures_util::future::BoxFuture;
+use wechatpay::middleware::{Middleware, Next};
+use wechatpay::{Request, Response, Result};
+
+use crate::output::{one_line, terminal_safe};
+
+/// The `-vv` layer, placed just inside `signer`: it sees each attempt as it goes out.
+pub struct Attempts;
+
+impl Middleware for Attempts {
+    fn handle<'a>(&'a self, request: Request, next: Next<'a>) -> BoxFuture<'a, Result<Response>> {
+        Box::pin(async move {
+            show_request(&request);
+            let outcome = next.run(request).await;
+            match &outcome {
+                Ok(response) => show_response(response),
+                Err(error) => eprintln!("< {}", one_line(&error.to_string())),
+            }
+            outcome
+        })
+    }
+}
+
+/// The `-v` line.
+pub fn summary(response: &Response, elapsed: Duration) {
+    eprintln!(
+        "{} · Request-ID: {} · {} ms",
+        response.status(),
+        one_line(response.request_id().unwrap_or("-")),
+        elapsed.as_millis()
+    );
+}
+
+fn show_request(request: &Request) {
+    let target = request.uri().path_and_query().map_or("/", |pq| pq.as_str());
+    eprintln!("> {} {}", request.method(), one_line(&request.uri().to_string()));
+    for (name, value) in request.headers() {
+        let value = String::from_utf8_lossy(value.as_bytes());
+        let shown = if name == http::header::AUTHORIZATION {
+            without_signature(&value)
+        } else {
+            value.into_owned()
+        };
+        eprintln!("> {name}: {}", one_line(&shown));
+    }
+    if let Some(authorization) = request.headers().get(http::header::AUTHORIZATION) {
+        let authorization = String::from_utf8_lossy(authorization.as_bytes());
+        let field = |name: &str| parameter(&authorization, name).unwrap_or_default();
+        let message = format!(
+            "{}\n{target}\n{}\n{}\n{}\n",
+            request.method(),
+            field("timestamp"),
+            field("nonce_str"),
+            String::from_utf8_lossy(request.body())
+        );
+        eprintln!("> the signed message (each line ends in \\n):");
+        for line in message.lines() {
+            eprintln!(">   {}", one_line(line));
+        }
+    }
+}
+
+fn show_response(response: &Response) {
+    eprintln!("< {}", response.status());
+    for (name, value) in response.headers() {
+        eprintln!("< {name}: {}", one_line(&String::from_utf8_lossy(value.as_bytes())));
+    }
+}
+
+/// `parameter="value"` from an `Authorization` header.
+fn parameter<'a>(authorization: &'a str, name: &str) -> Option<&'a str> {
+    let start = authorization.find(&format!("{name}=\""))? + name.len() + 2;
+    let rest = &authorization[start..];
+    Some(&rest[..rest.find('"')?])
+}
+
+/// `Authorization` with the signature's value taken out.
+fn without_signature(authorization: &str) -> String {
+    match parameter(authorization, "signature") {
+        Some(signature) if !signature.is_empty() => authorization.replace(signature, "<redacted>"),
+        _ => terminal_safe(authorization),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_signature_is_taken_out_and_the_rest_kept() {
+        let header = r#"WECHATPAY2-SHA256-RSA2048 mchid="1900000109",nonce_str="N",signature="c2lnbmF0dXJl",timestamp="1",serial_no="S""#;
+        let shown = without_signature(header);
+        assert!(!shown.contains("c2lnbmF0dXJl"), "{shown}");
+        assert!(shown.contains(r#"signature="<redacted>""#) && shown.contains(r#"nonce_str="N""#));
+        assert_eq!(parameter(header, "timestamp"), Some("1"));
+    }
+}
