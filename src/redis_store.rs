@@ -42,6 +42,21 @@ redis.call('SET', KEYS[1], string.format('%.0f', following), 'PX', math.ceil((fo
 return wait
 ";
 
+/// Takes the lock in KEYS[1] for token ARGV[1] and ARGV[2] ms if it is free, or held without a
+/// TTL (no client sets one like that: it was planted, and would hold everyone up for ever).
+const LOCK: &str = r"
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
+if redis.call('PTTL', KEYS[1]) == -1 then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
+end
+return 0
+";
+
+/// At most this much of a stored value is read: a platform-certificate set is a few KB, and a
+/// huge value planted in Redis must not be pulled into memory whole.
+const MAX_VALUE: usize = 1 << 20;
+
 /// Releases the lock in KEYS[1] only if it still holds the token in ARGV[1].
 const UNLOCK: &str = r"
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -59,6 +74,7 @@ struct Inner {
     /// Made on the crate's I/O runtime on first use, so it outlives the callers' runtimes.
     manager: tokio::sync::OnceCell<ConnectionManager>,
     script: redis::Script,
+    lock: redis::Script,
     unlock: redis::Script,
     fallback: InProcessStore,
     /// Until when Redis is skipped after a failure.
@@ -116,6 +132,7 @@ impl RedisStore {
                 client,
                 manager: tokio::sync::OnceCell::new(),
                 script: redis::Script::new(GCRA),
+                lock: redis::Script::new(LOCK),
                 unlock: redis::Script::new(UNLOCK),
                 fallback: InProcessStore::new(),
                 down_until: Mutex::new(None),
@@ -269,9 +286,13 @@ impl RateLimitStore for RedisStore {
 
 impl CertificateStore for RedisStore {
     fn load<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Vec<u8>>>> {
-        let mut get = redis::cmd("GET");
-        get.arg(key);
-        Box::pin(self.query(get))
+        // GETRANGE answers "" for a missing key (no value is stored empty).
+        let mut get = redis::cmd("GETRANGE");
+        get.arg(key).arg(0).arg(MAX_VALUE);
+        Box::pin(async move {
+            let value: Vec<u8> = self.query(get).await?;
+            Ok((!value.is_empty()).then_some(value))
+        })
     }
 
     fn save<'a>(&'a self, key: &'a str, value: Vec<u8>, ttl: Duration) -> BoxFuture<'a, Result<()>> {
@@ -281,9 +302,17 @@ impl CertificateStore for RedisStore {
     }
 
     fn lock<'a>(&'a self, key: &'a str, token: &'a str, ttl: Duration) -> BoxFuture<'a, Result<bool>> {
-        let mut set = redis::cmd("SET");
-        set.arg(key).arg(token).arg("NX").arg("PX").arg(millis(ttl));
-        Box::pin(async move { Ok(self.query::<Option<String>>(set).await?.is_some()) })
+        let (key, token) = (key.to_owned(), token.to_owned());
+        Box::pin(async move {
+            let outcome = self
+                .run(move |mut connection, inner| async move {
+                    let mut invocation = inner.lock.key(key);
+                    invocation.arg(token).arg(millis(ttl));
+                    invocation.invoke_async::<i64>(&mut connection).await
+                })
+                .await;
+            self.answer(outcome).map(|taken| taken == 1)
+        })
     }
 
     fn unlock<'a>(&'a self, key: &'a str, token: &'a str) -> BoxFuture<'a, Result<()>> {
@@ -291,12 +320,9 @@ impl CertificateStore for RedisStore {
         Box::pin(async move {
             let outcome = self
                 .run(move |mut connection, inner| async move {
-                    inner
-                        .unlock
-                        .key(key)
-                        .arg(token)
-                        .invoke_async::<i64>(&mut connection)
-                        .await
+                    let mut invocation = inner.unlock.key(key);
+                    invocation.arg(token);
+                    invocation.invoke_async::<i64>(&mut connection).await
                 })
                 .await;
             self.answer(outcome).map(|_| ())

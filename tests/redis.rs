@@ -491,3 +491,38 @@ fn a_download_cut_short_by_its_timeout_releases_the_refresh_lock() {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+#[test]
+fn a_planted_lock_without_a_ttl_or_a_huge_value_holds_no_one_up() {
+    let redis = RedisServer::start();
+    let emulator = certificate_emulator();
+    let mut connection = redis.connection();
+    let key = certificates_key(&emulator);
+    // Someone with write access to Redis: a lock that would never expire, a 4 MB "set".
+    let _: () = redis::cmd("SET")
+        .arg(format!("{key}:lock"))
+        .arg("planted")
+        .query(&mut connection)
+        .unwrap();
+    let _: () = redis::cmd("SET")
+        .arg(&key)
+        .arg(vec![b'{'; 4 << 20])
+        .query(&mut connection)
+        .unwrap();
+    let client = auto_instance(&emulator, &redis.url());
+    let started = Instant::now();
+    client.chain(SEED).post(seed(1)).unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "held up {:?}",
+        started.elapsed()
+    );
+    assert_eq!(client.certificates().unwrap().downloads(), 1);
+    let stored: Vec<u8> = redis::cmd("GET").arg(&key).query(&mut connection).unwrap();
+    assert!(stored.len() < 64 * 1024, "replaced by the downloaded set");
+    let ttl: i64 = redis::cmd("PTTL")
+        .arg(format!("{key}:lock"))
+        .query(&mut connection)
+        .unwrap();
+    assert_eq!(ttl, -2, "the lock was taken over, then released");
+}
