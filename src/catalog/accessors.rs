@@ -46,8 +46,6 @@
 //! ```
 //!
 
-#![allow(clippy::module_name_repetitions)]
-
 use crate::chain::Chain;
 
 /// What every node has.
