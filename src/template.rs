@@ -2,56 +2,57 @@
 //! characters, `{+var}` also keeps reserved ones; `{a,b}` lists are comma-joined. Literal text is
 //! kept where a URI allows it and percent-encoded elsewhere, so what is signed is what is sent.
 
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde_json::{Map, Value};
 
 use crate::error::TemplateError;
 
-fn is_unreserved(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
-}
+/// `{var}`: everything but RFC 3986 unreserved characters (`A-Z a-z 0-9 - . _ ~`) is encoded.
+const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
 
-/// Reserved characters kept by `{+var}` and literal text — except `#`: a fragment is never
-/// sent, so a `#` passed through would silently cut the path that is signed and requested.
-fn is_reserved(b: u8) -> bool {
-    matches!(
-        b,
-        b':' | b'/'
-            | b'?'
-            | b'['
-            | b']'
-            | b'@'
-            | b'!'
-            | b'$'
-            | b'&'
-            | b'\''
-            | b'('
-            | b')'
-            | b'*'
-            | b'+'
-            | b','
-            | b';'
-            | b'='
-    )
+/// `{+var}` and literal text also keep the reserved characters — except `#`: a fragment is never
+/// sent, so a `#` passed through would silently cut the path that is signed and requested. (`%`
+/// stays encoded here; `encode` lets whole `%XX` triplets through.)
+const RESERVED_KEPT: &AsciiSet = &COMPONENT
+    .remove(b':')
+    .remove(b'/')
+    .remove(b'?')
+    .remove(b'[')
+    .remove(b']')
+    .remove(b'@')
+    .remove(b'!')
+    .remove(b'$')
+    .remove(b'&')
+    .remove(b'\'')
+    .remove(b'(')
+    .remove(b')')
+    .remove(b'*')
+    .remove(b'+')
+    .remove(b',')
+    .remove(b';')
+    .remove(b'=');
+
+/// Where the first `%XX` triplet (already percent-encoded text) starts.
+fn first_triplet(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    (0..bytes.len().saturating_sub(2))
+        .find(|&i| bytes[i] == b'%' && bytes[i + 1].is_ascii_hexdigit() && bytes[i + 2].is_ascii_hexdigit())
 }
 
 /// Percent-encodes `text`; with `allow_reserved`, reserved characters and existing `%XX` triplets
 /// pass through unchanged.
 pub(crate) fn encode(text: &str, allow_reserved: bool, out: &mut String) {
-    let bytes = text.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
-        let triplet =
-            b == b'%' && bytes.len() > i + 2 && bytes[i + 1].is_ascii_hexdigit() && bytes[i + 2].is_ascii_hexdigit();
-        if is_unreserved(b) || (allow_reserved && (is_reserved(b) || triplet)) {
-            out.push(b as char);
-        } else {
-            out.push('%');
-            out.push(char::from(b"0123456789ABCDEF"[usize::from(b >> 4)]));
-            out.push(char::from(b"0123456789ABCDEF"[usize::from(b & 0xf)]));
-        }
-        i += 1;
+    if !allow_reserved {
+        out.extend(utf8_percent_encode(text, COMPONENT));
+        return;
     }
+    let mut rest = text;
+    while let Some(at) = first_triplet(rest) {
+        out.extend(utf8_percent_encode(&rest[..at], RESERVED_KEPT));
+        out.push_str(&rest[at..at + 3]);
+        rest = &rest[at + 3..];
+    }
+    out.extend(utf8_percent_encode(rest, RESERVED_KEPT));
 }
 
 /// The text a variable's JSON value stands for.
@@ -171,6 +172,26 @@ fn has_dot_segment(path: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn encoding_keeps_unreserved_and_with_plus_reserved_and_triplets() {
+        let cases = [
+            ("a b/%2F%zz%4", false, "a%20b%2F%252F%25zz%254"),
+            ("a b/%2F%zz%4", true, "a%20b/%2F%25zz%254"),
+            ("张#?", false, "%E5%BC%A0%23%3F"),
+            ("张#?", true, "%E5%BC%A0%23?"),
+            ("%41%", false, "%2541%25"),
+            ("%41%", true, "%41%25"),
+            ("x%4", true, "x%254"),
+            ("~!*'()", false, "~%21%2A%27%28%29"),
+            ("~!*'()", true, "~!*'()"),
+        ];
+        for (text, allow_reserved, expected) in cases {
+            let mut out = String::new();
+            encode(text, allow_reserved, &mut out);
+            assert_eq!(out, expected, "{text:?} {allow_reserved}");
+        }
+    }
     use serde_json::json;
 
     fn vars(v: Value) -> Map<String, Value> {
