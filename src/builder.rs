@@ -84,7 +84,7 @@ pub struct Builder {
     auto_certificates: Option<zeroize::Zeroizing<Vec<u8>>>,
     certificate_refresh: Duration,
     /// Where instances share downloaded platform certificates (`store`).
-    certificate_store: Option<std::sync::Arc<dyn crate::CertificateStore>>,
+    certificate_store: Option<Arc<dyn crate::CertificateStore>>,
 }
 
 impl Default for Builder {
@@ -339,7 +339,7 @@ impl Builder {
     /// # let _ = builder;
     /// ```
     pub fn store<S: crate::RateLimitStore + crate::CertificateStore>(mut self, store: S) -> Self {
-        let store = std::sync::Arc::new(store);
+        let store = Arc::new(store);
         self.rate_limits = self.rate_limits.shared_store(store.clone());
         self.certificate_store = Some(store);
         self
@@ -606,7 +606,7 @@ impl Builder {
         let failover = match &self.backup_base_uri {
             Some(backup) => Failover::Origin {
                 primary: base.to_string(),
-                backup: crate::base_uri::BaseUri::parse(backup)
+                backup: BaseUri::parse(backup)
                     .map_err(|_| ConfigError::new("backup_base_uri", "must be an http(s):// URI like base_uri"))?
                     .to_string(),
             },

@@ -248,7 +248,7 @@ fn create_private(path: &Path) -> std::io::Result<File> {
 
 /// A download's progress report: the bytes received so far (as sent, before any gunzip) and the
 /// length the server announced (`Content-Length`), if it did. Called after each chunk.
-pub type Progress = dyn Fn(u64, Option<u64>) + Send + Sync;
+pub(crate) type Progress = dyn Fn(u64, Option<u64>) + Send + Sync;
 
 /// Awaits the answer, then streams its body to a partial file (gunzipped when gzip, hashed on
 /// the way), checks the digest and renames the file into place; on failure nothing is left.

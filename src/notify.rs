@@ -254,7 +254,7 @@ impl WebhookReply {
             // Not a verdict on the message: this side could not get the key to check it with.
             Err(e)
                 if matches!(
-                    e.verify().map(crate::VerifyError::check),
+                    e.verify().map(VerifyError::check),
                     Some(crate::VerifyCheck::CertificatesUnavailable { .. })
                 ) =>
             {

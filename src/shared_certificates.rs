@@ -319,7 +319,7 @@ pub(crate) fn decode(bytes: &[u8], apiv3_key: &[u8], now: SystemTime) -> std::re
 
 /// `bytes` with its MAC made good for `apiv3_key`, if it has a stored set's shape: lets the fuzz
 /// target reach what is read after the MAC check.
-#[cfg(any(test, feature = "fuzzing"))]
+#[cfg(any(all(test, feature = "emulator"), feature = "fuzzing"))]
 pub(crate) fn reseal(bytes: &[u8], apiv3_key: &[u8]) -> Option<Vec<u8>> {
     let mut value: Value = serde_json::from_slice(bytes).ok()?;
     value.mac = crate::crypto::hex::lower(&mac(apiv3_key, &value.id, value.downloaded_at_ms, &value.certificates));

@@ -871,7 +871,7 @@ fn a_pretty_answer_on_a_terminal_cannot_drive_it_and_binary_is_not_dumped() {
 /// it wrote there (stdout and stderr together, as a person would see them).
 #[cfg(target_os = "linux")]
 fn in_terminal(line: &str, envs: &[(&str, &Path)]) -> (i32, String) {
-    let output = std::process::Command::new("script")
+    let output = Command::new("script")
         .args(["-q", "-e", "-c", line, "/dev/null"])
         .envs(envs.iter().map(|(k, v)| (*k, v.as_os_str())))
         .env("XDG_CONFIG_HOME", "/nonexistent/wechatpay-tests")

@@ -91,7 +91,7 @@ fn wechatpay_headers(body: &str) -> Vec<(String, String)> {
 /// A mock for attempt `n` of `method path`, answered by `answer`.
 fn on_attempt<'a>(
     server: &'a MockServer,
-    method: httpmock::Method,
+    method: Method,
     path: &'static str,
     n: usize,
     seen: &Seen,

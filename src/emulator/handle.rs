@@ -153,7 +153,7 @@ pub(super) async fn handle(
 }
 
 /// The whole body, up to [`MAX_REQUEST`] bytes.
-async fn read_body(body: hyper::body::Incoming) -> std::result::Result<Bytes, reply::Reply> {
+async fn read_body(body: hyper::body::Incoming) -> Result<Bytes, reply::Reply> {
     match Limited::new(body, MAX_REQUEST).collect().await {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(reply::Reply::error(
@@ -210,10 +210,7 @@ fn record(shared: &Shared, parts: &http::request::Parts, body: &Bytes) {
 
 /// The faults for an authenticated request: the emulator-wide ones and those it asks for (at most
 /// [`MAX_FAULT_DELAY`] of delay in all), after sleeping through the delays.
-async fn request_faults(
-    shared: &Shared,
-    parts: &http::request::Parts,
-) -> std::result::Result<Vec<Fault>, reply::Reply> {
+async fn request_faults(shared: &Shared, parts: &http::request::Parts) -> Result<Vec<Fault>, reply::Reply> {
     let from_query = parts.uri.query().unwrap_or("").split('&').find_map(|pair| {
         let (k, v) = pair.split_once('=')?;
         (k == FAULT_QUERY).then(|| percent_encoding::percent_decode_str(v).decode_utf8_lossy().into_owned())

@@ -193,7 +193,7 @@ pub(crate) fn generate_platform() -> Result<KeyMaterial> {
 #[cfg(test)]
 pub(crate) fn platform_certificate_for_days(serial: u8, from_days: i64, to_days: i64) -> Certificate {
     let day = |d: i64| {
-        let offset = std::time::Duration::from_secs(d.unsigned_abs() * 86_400);
+        let offset = Duration::from_secs(d.unsigned_abs() * 86_400);
         if d < 0 {
             std::time::SystemTime::now() - offset
         } else {

@@ -106,7 +106,7 @@ pub(crate) fn render(
         let signed_body = if reply.statement {
             let sha1 = crate::crypto::hex::lower(&crate::crypto::backend::sha1(&reply.body));
             response = response.header("Wechatpay-Statement-Sha1", sha1.as_str());
-            bytes::Bytes::from(format!("{{\"sha1\":\"{sha1}\"}}"))
+            Bytes::from(format!("{{\"sha1\":\"{sha1}\"}}"))
         } else {
             reply.body.clone()
         };

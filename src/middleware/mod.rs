@@ -79,11 +79,30 @@ where
     }
 }
 
+/// A closure shows as its name only.
+impl<F> fmt::Debug for FromFn<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FromFn").finish_non_exhaustive()
+    }
+}
+
 /// The rest of the pipeline below a middleware. `Copy`, so a retry layer can run it again.
 #[derive(Clone, Copy)]
 pub struct Next<'a> {
     layers: &'a [Layer],
     transport: &'a Transport,
+}
+
+/// The names of the layers still to run.
+impl fmt::Debug for Next<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Next")
+            .field(
+                "layers",
+                &self.layers.iter().map(|l| l.name.as_str()).collect::<Vec<_>>(),
+            )
+            .finish_non_exhaustive()
+    }
 }
 
 impl<'a> Next<'a> {

@@ -5,7 +5,7 @@ use std::cell::Cell;
 use serde_json::{Map, Value};
 use wechatpay::emulator::Emulator;
 
-pub struct Check {
+pub(crate) struct Check {
     pub client: wechatpay::Client,
     emulator: Emulator,
     calls: Cell<usize>,
@@ -29,7 +29,7 @@ fn expand(template: &str) -> (String, Value) {
 }
 
 impl Check {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let emulator = Emulator::start().unwrap();
         // With the merchant certificate, so APIv2 `security` endpoints are sent too (over plain
         // HTTP to the emulator).
@@ -50,7 +50,7 @@ impl Check {
     }
 
     /// `path` is the accessor's; each call must send its method to the expanded path.
-    pub fn endpoint(&self, path: &str, expected: &str, methods: &[&str], calls: &[&dyn Fn(Value)]) {
+    pub(crate) fn endpoint(&self, path: &str, expected: &str, methods: &[&str], calls: &[&dyn Fn(Value)]) {
         assert_eq!(path, expected, "accessor path");
         let (concrete, variables) = expand(expected);
         // APIv2 paths go out without their `v2/`.
@@ -72,7 +72,7 @@ impl Check {
         }
     }
 
-    pub fn finish(&self, endpoints: usize) {
+    pub(crate) fn finish(&self, endpoints: usize) {
         assert_eq!(self.calls.get(), endpoints, "every endpoint was called once");
     }
 }

@@ -6,7 +6,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 
 /// Binds 127.0.0.1:0 and runs `serve` on a dedicated current-thread runtime; returns the address.
-pub fn spawn<F, Fut>(serve: F) -> SocketAddr
+pub(crate) fn spawn<F, Fut>(serve: F) -> SocketAddr
 where
     F: FnOnce(tokio::net::TcpListener) -> Fut + Send + 'static,
     Fut: Future<Output = ()>,

@@ -1,32 +1,32 @@
 //! Fixture access shared by the integration tests.
 #![allow(dead_code)]
 
-pub mod loopback;
-pub mod proxy;
-pub mod server;
+pub(crate) mod loopback;
+pub(crate) mod proxy;
+pub(crate) mod server;
 
 use std::path::PathBuf;
 
-pub fn path(rel: &str) -> PathBuf {
+pub(crate) fn path(rel: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
         .join(rel)
 }
 
-pub fn text(rel: &str) -> String {
+pub(crate) fn text(rel: &str) -> String {
     std::fs::read_to_string(path(rel)).unwrap_or_else(|e| panic!("fixture {rel}: {e}"))
 }
 
-pub fn bytes(rel: &str) -> Vec<u8> {
+pub(crate) fn bytes(rel: &str) -> Vec<u8> {
     std::fs::read(path(rel)).unwrap_or_else(|e| panic!("fixture {rel}: {e}"))
 }
 
 /// `file:///abs/path` for a fixture.
-pub fn file_uri(rel: &str) -> String {
+pub(crate) fn file_uri(rel: &str) -> String {
     format!("file://{}", path(rel).display())
 }
 
-pub fn hex(s: &str) -> Vec<u8> {
+pub(crate) fn hex(s: &str) -> Vec<u8> {
     (0..s.len())
         .step_by(2)
         .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
@@ -34,12 +34,12 @@ pub fn hex(s: &str) -> Vec<u8> {
 }
 
 /// A builder for a client of `server`, trusting both the platform certificate and the public key.
-pub fn builder(server: &server::TestServer) -> wechatpay::Builder {
+pub(crate) fn builder(server: &server::TestServer) -> wechatpay::Builder {
     builder_at(&server.base_uri())
 }
 
 /// [`builder`] for a server at `base_uri` (e.g. an httpmock server).
-pub fn builder_at(base_uri: &str) -> wechatpay::Builder {
+pub(crate) fn builder_at(base_uri: &str) -> wechatpay::Builder {
     use wechatpay::{PemUtil, Rsa};
     let merchant = PemUtil::load_certificate(path("keys/merchant_cert.pem")).unwrap();
     let platform = PemUtil::load_certificate(path("keys/platform_cert.pem")).unwrap();
@@ -52,14 +52,14 @@ pub fn builder_at(base_uri: &str) -> wechatpay::Builder {
         .base_uri(base_uri)
 }
 
-pub fn merchant_public() -> wechatpay::PublicKey {
+pub(crate) fn merchant_public() -> wechatpay::PublicKey {
     wechatpay::Rsa::from_public(text("keys/merchant_cert.pem")).unwrap()
 }
 
 /// The seed call's path and options (the PHP README's example).
-pub const SEED: &str = "v3/brand/partner/card-member/user-points/sync";
+pub(crate) const SEED: &str = "v3/brand/partner/card-member/user-points/sync";
 
-pub fn seed_options() -> serde_json::Value {
+pub(crate) fn seed_options() -> serde_json::Value {
     serde_json::json!({ "json": {
         "out_request_no": "100002322019090134234sfdf", "brand_id": "1004",
         "card_id": "pbLatjvWOibDc5-TBnbUk1pD12o0", "openid": "obLatjnx9gnqzS4myYGmLZ7LgLBA",
@@ -67,7 +67,7 @@ pub fn seed_options() -> serde_json::Value {
 }
 
 /// A two-worker multi-thread runtime with I/O and time, for tests that run calls concurrently.
-pub fn multi_thread() -> tokio::runtime::Runtime {
+pub(crate) fn multi_thread() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -77,7 +77,7 @@ pub fn multi_thread() -> tokio::runtime::Runtime {
 
 /// `n` POSTs of `path` at once, as tasks of a multi-thread runtime, the `i`th with `options(i)`;
 /// the results in order.
-pub fn posts_at_once(
+pub(crate) fn posts_at_once(
     client: &wechatpay::Client,
     path: &str,
     n: usize,

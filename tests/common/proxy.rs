@@ -6,13 +6,13 @@ use std::sync::{Arc, Mutex};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-pub struct ConnectProxy {
+pub(crate) struct ConnectProxy {
     pub addr: SocketAddr,
     pub heads: Arc<Mutex<Vec<String>>>,
 }
 
 impl ConnectProxy {
-    pub fn start() -> Self {
+    pub(crate) fn start() -> Self {
         let heads = Arc::new(Mutex::new(Vec::new()));
         let recorded = Arc::clone(&heads);
         let addr = super::loopback::spawn(move |listener| async move {

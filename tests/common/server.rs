@@ -16,12 +16,12 @@ use wechatpay::{Formatter, PrivateKey, PublicKey, Rsa};
 
 use super::text;
 
-pub const PUB_KEY_ID: &str = "PUB_KEY_ID_0114232134912410000000000000";
-pub const MCHID: &str = "1900000109";
+pub(crate) const PUB_KEY_ID: &str = "PUB_KEY_ID_0114232134912410000000000000";
+pub(crate) const MCHID: &str = "1900000109";
 
 /// A request as the server received it.
 #[derive(Debug, Clone)]
-pub struct Recorded {
+pub(crate) struct Recorded {
     pub version: http::Version,
     pub method: String,
     pub target: String,
@@ -30,12 +30,12 @@ pub struct Recorded {
 }
 
 impl Recorded {
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
     /// Parses `Authorization` and checks its signature over what arrived, as WeChat Pay does.
-    pub fn authorization_verifies(&self, key: &PublicKey) -> bool {
+    pub(crate) fn authorization_verifies(&self, key: &PublicKey) -> bool {
         let Some(auth) = self.header("authorization") else {
             return false;
         };
@@ -58,7 +58,7 @@ impl Recorded {
     }
 
     /// The request without the parts that differ per call (Authorization's nonce, time, signature).
-    pub fn stable_view(&self) -> (String, String, Vec<(String, String)>, Bytes) {
+    pub(crate) fn stable_view(&self) -> (String, String, Vec<(String, String)>, Bytes) {
         let mut headers: Vec<(String, String)> = self
             .headers
             .iter()
@@ -72,7 +72,7 @@ impl Recorded {
 
 /// Who signs a reply, and how.
 #[derive(Clone)]
-pub enum Signing {
+pub(crate) enum Signing {
     /// Signed over the body, now, by this key under this serial.
     Key(PrivateKey, String),
     /// Signed with a timestamp offset from now.
@@ -84,7 +84,7 @@ pub enum Signing {
 }
 
 #[derive(Clone)]
-pub struct Reply {
+pub(crate) struct Reply {
     pub status: StatusCode,
     pub body: Vec<u8>,
     pub signing: Signing,
@@ -94,7 +94,7 @@ pub struct Reply {
 }
 
 impl Reply {
-    pub fn json(status: u16, body: &str, signing: Signing) -> Self {
+    pub(crate) fn json(status: u16, body: &str, signing: Signing) -> Self {
         Self {
             status: StatusCode::from_u16(status).unwrap(),
             body: body.as_bytes().to_vec(),
@@ -106,26 +106,26 @@ impl Reply {
     }
 }
 
-pub fn platform_key() -> (PrivateKey, String) {
+pub(crate) fn platform_key() -> (PrivateKey, String) {
     let serial = text("keys/platform_cert.serial").trim().to_owned();
     (Rsa::from_private(text("keys/platform_key.pem")).unwrap(), serial)
 }
 
-pub fn pubkey_signer() -> (PrivateKey, String) {
+pub(crate) fn pubkey_signer() -> (PrivateKey, String) {
     (
         Rsa::from_private(text("keys/pubkey_private.pem")).unwrap(),
         PUB_KEY_ID.to_owned(),
     )
 }
 
-pub fn signed_ok(body: &str) -> Reply {
+pub(crate) fn signed_ok(body: &str) -> Reply {
     let (key, serial) = pubkey_signer();
     Reply::json(200, body, Signing::Key(key, serial))
 }
 
 type Responder = dyn Fn(&Recorded) -> Reply + Send + Sync;
 
-pub struct TestServer {
+pub(crate) struct TestServer {
     pub addr: SocketAddr,
     pub requests: Arc<Mutex<Vec<Recorded>>>,
     _shutdown: tokio::sync::oneshot::Sender<()>,
@@ -133,7 +133,7 @@ pub struct TestServer {
 
 impl TestServer {
     /// Serves on 127.0.0.1, on its own thread and runtime (so blocking clients can call it).
-    pub fn start(responder: impl Fn(&Recorded) -> Reply + Send + Sync + 'static) -> Self {
+    pub(crate) fn start(responder: impl Fn(&Recorded) -> Reply + Send + Sync + 'static) -> Self {
         let responder: Arc<Responder> = Arc::new(responder);
         let requests = Arc::new(Mutex::new(Vec::new()));
         let (shutdown, mut shutdown_rx) = tokio::sync::oneshot::channel::<()>();
@@ -176,15 +176,15 @@ impl TestServer {
         }
     }
 
-    pub fn base_uri(&self) -> String {
+    pub(crate) fn base_uri(&self) -> String {
         format!("http://{}/", self.addr)
     }
 
-    pub fn requests(&self) -> Vec<Recorded> {
+    pub(crate) fn requests(&self) -> Vec<Recorded> {
         self.requests.lock().unwrap().clone()
     }
 
-    pub fn last(&self) -> Recorded {
+    pub(crate) fn last(&self) -> Recorded {
         self.requests().pop().expect("no request arrived")
     }
 }

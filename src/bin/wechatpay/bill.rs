@@ -14,13 +14,13 @@ use wechatpay::{BillLocation, ConfigError, Result};
 use crate::config::Settings;
 
 #[derive(Debug, Subcommand)]
-pub enum BillCommand {
+pub(crate) enum BillCommand {
     /// Download a bill to a file, its digest checked (gunzipped when --tar-type GZIP)
     Download(DownloadArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum Kind {
+pub(crate) enum Kind {
     /// The trade bill (v3/bill/tradebill)
     Trade,
     /// The fund-flow bill (v3/bill/fundflowbill)
@@ -28,7 +28,7 @@ pub enum Kind {
 }
 
 #[derive(Debug, Args)]
-pub struct DownloadArgs {
+pub(crate) struct DownloadArgs {
     /// The bill's date, YYYY-MM-DD
     #[arg(long)]
     pub date: String,
@@ -63,7 +63,7 @@ fn check_date(date: &str) -> Result<()> {
     }
 }
 
-pub fn run(settings: &Settings, command: BillCommand) -> Result<()> {
+pub(crate) fn run(settings: &Settings, command: BillCommand) -> Result<()> {
     let BillCommand::Download(args) = command;
     check_date(&args.date)?;
     let (path, dimension) = match args.kind {

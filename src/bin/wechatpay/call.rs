@@ -14,7 +14,7 @@ use crate::files::{self, Access};
 use crate::output::{self, BodyStyle};
 
 #[derive(Debug, Args)]
-pub struct CallArgs {
+pub(crate) struct CallArgs {
     /// The path, e.g. v3/pay/transactions/id/{transaction_id}
     pub path: String,
     /// The JSON body
@@ -56,7 +56,7 @@ fn pair<'a>(text: &'a str, separator: char, what: &str) -> Result<(&'a str, &'a 
 }
 
 /// The PHP-shaped options object the arguments describe.
-pub fn options(args: &CallArgs) -> Result<Value> {
+pub(crate) fn options(args: &CallArgs) -> Result<Value> {
     let mut options = Map::new();
     if let Some(xml) = &args.xml {
         let params: Value = serde_json::from_str(xml).map_err(|e| ConfigError::new("xml", e.to_string()))?;
@@ -106,7 +106,7 @@ pub fn options(args: &CallArgs) -> Result<Value> {
     Ok(Value::Object(options))
 }
 
-pub fn run(settings: &Settings, method: http::Method, args: CallArgs, verbose: u8) -> Result<()> {
+pub(crate) fn run(settings: &Settings, method: http::Method, args: CallArgs, verbose: u8) -> Result<()> {
     let options = options(&args)?;
     let mut builder = settings.resolve()?.builder()?;
     if verbose >= 2 {

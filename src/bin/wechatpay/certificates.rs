@@ -10,7 +10,7 @@ use crate::config::Settings;
 use crate::files::{self, Access};
 
 #[derive(Debug, Subcommand)]
-pub enum CertificatesCommand {
+pub(crate) enum CertificatesCommand {
     /// Download, decrypt and verify the platform certificates; write one PEM per serial
     Download {
         /// Output directory (created readable by you only)
@@ -20,14 +20,14 @@ pub enum CertificatesCommand {
 }
 
 /// Whole days from now to `until` (negative once passed).
-pub fn days_left(until: std::time::SystemTime) -> i64 {
+pub(crate) fn days_left(until: std::time::SystemTime) -> i64 {
     match until.duration_since(std::time::SystemTime::now()) {
         Ok(left) => i64::try_from(left.as_secs() / 86_400).unwrap_or(i64::MAX),
         Err(past) => -i64::try_from(past.duration().as_secs() / 86_400).unwrap_or(i64::MAX),
     }
 }
 
-pub fn run(settings: &Settings, command: CertificatesCommand) -> Result<()> {
+pub(crate) fn run(settings: &Settings, command: CertificatesCommand) -> Result<()> {
     let CertificatesCommand::Download { output } = command;
     let profile = settings.resolve()?;
     let apiv3_key = profile.apiv3_key()?.to_owned();

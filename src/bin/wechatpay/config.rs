@@ -12,7 +12,7 @@ use wechatpay::{Builder, ConfigError, KeyRing, PrivateKey, Result, Rsa};
 
 /// A profile file: what `wechatpay emulator` writes and what `--profile` reads.
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
-pub struct Profile {
+pub(crate) struct Profile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mchid: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -41,7 +41,7 @@ const CREDENTIALS: &str = "Credentials (flags, WECHATPAY_* variables, or the pro
 
 /// The global options.
 #[derive(Debug, Args)]
-pub struct Settings {
+pub(crate) struct Settings {
     /// A profile file (JSON) with any of the settings below
     #[arg(long, global = true, help_heading = CREDENTIALS, env = "WECHATPAY_PROFILE")]
     pub profile: Option<PathBuf>,
@@ -108,7 +108,7 @@ fn missing(field: &str, flag: &str, env: &str) -> wechatpay::Error {
 }
 
 /// Where the profile is read from when neither `--profile` nor `WECHATPAY_PROFILE` names one.
-pub fn default_profile() -> Option<PathBuf> {
+pub(crate) fn default_profile() -> Option<PathBuf> {
     Some(dirs::config_dir()?.join("wechatpay").join("profile.json"))
 }
 
@@ -146,7 +146,7 @@ fn given(value: &Option<String>) -> Option<&String> {
 
 impl Settings {
     /// The profile file in use: the one named, or the default one if it exists.
-    pub fn profile_path(&self) -> Option<PathBuf> {
+    pub(crate) fn profile_path(&self) -> Option<PathBuf> {
         match self.profile.as_ref().filter(|p| !p.as_os_str().is_empty()) {
             Some(path) => Some(path.clone()),
             None => default_profile().filter(|p| p.is_file()),
@@ -154,7 +154,7 @@ impl Settings {
     }
 
     /// Flags and environment over the profile file.
-    pub fn resolve(&self) -> Result<Profile> {
+    pub(crate) fn resolve(&self) -> Result<Profile> {
         let mut profile = match self.profile_path() {
             Some(path) => read_profile(&path)?,
             None => Profile::default(),
@@ -188,7 +188,7 @@ impl Settings {
 }
 
 impl Profile {
-    pub fn private_key(&self) -> Result<PrivateKey> {
+    pub(crate) fn private_key(&self) -> Result<PrivateKey> {
         Rsa::from_private(
             self.private_key
                 .as_deref()
@@ -196,19 +196,19 @@ impl Profile {
         )
     }
 
-    pub fn mchid(&self) -> Result<&str> {
+    pub(crate) fn mchid(&self) -> Result<&str> {
         self.mchid
             .as_deref()
             .ok_or_else(|| missing("mchid", "mchid", "WECHATPAY_MCHID"))
     }
 
-    pub fn apiv3_key(&self) -> Result<&str> {
+    pub(crate) fn apiv3_key(&self) -> Result<&str> {
         self.apiv3_key
             .as_deref()
             .ok_or_else(|| missing("apiv3_key", "apiv3-key", "WECHATPAY_APIV3_KEY"))
     }
 
-    pub fn key_ring(&self) -> Result<KeyRing> {
+    pub(crate) fn key_ring(&self) -> Result<KeyRing> {
         self.certs
             .iter()
             .map(|(serial, key)| Ok((serial.clone(), Rsa::from_public(key)?)))
@@ -216,7 +216,7 @@ impl Profile {
     }
 
     /// A client builder with everything configured (certs may be empty for `certificates download`).
-    pub fn builder(&self) -> Result<Builder> {
+    pub(crate) fn builder(&self) -> Result<Builder> {
         let mut builder = Builder::new()
             .mchid(self.mchid()?)
             .serial(

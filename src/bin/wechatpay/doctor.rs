@@ -7,7 +7,7 @@ use crate::certificates::days_left;
 use crate::config::{Profile, Settings};
 
 #[derive(Debug, Args)]
-pub struct DoctorArgs {
+pub(crate) struct DoctorArgs {
     /// Print the checks as JSON (`[{"ok": true, "check": "…"}, …]`)
     #[arg(long)]
     pub json: bool,
@@ -23,7 +23,7 @@ impl Checks {
     }
 }
 
-pub fn run(settings: &Settings, args: DoctorArgs) -> Result<()> {
+pub(crate) fn run(settings: &Settings, args: DoctorArgs) -> Result<()> {
     let profile = settings.resolve()?;
     let mut checks = Checks::default();
     let outcome = check(&profile, &mut checks);

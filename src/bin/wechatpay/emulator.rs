@@ -10,7 +10,7 @@ use crate::config::Profile;
 use crate::files::{self, Access};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum ModeArg {
+pub(crate) enum ModeArg {
     /// Answers signed with the WeChat Pay public key (PUB_KEY_ID_…)
     PublicKey,
     /// Answers signed with a platform certificate; v3/certificates serves it
@@ -18,7 +18,7 @@ pub enum ModeArg {
 }
 
 #[derive(Debug, Args)]
-pub struct EmulatorArgs {
+pub(crate) struct EmulatorArgs {
     /// Port on 127.0.0.1 (0 picks a free one)
     #[arg(long, default_value_t = 0)]
     pub port: u16,
@@ -39,7 +39,7 @@ fn write(path: &std::path::Path, contents: &str, access: Access) -> Result<Strin
     Ok(files::uri(path))
 }
 
-pub fn run(args: EmulatorArgs) -> Result<()> {
+pub(crate) fn run(args: EmulatorArgs) -> Result<()> {
     let mode = match args.mode {
         ModeArg::PublicKey => Mode::PublicKey,
         ModeArg::PlatformCertificate => Mode::PlatformCertificate,

@@ -5,7 +5,7 @@ use clap::Args;
 use wechatpay::catalog::{Entry, RequestKind, ResponseKind};
 
 #[derive(Debug, Args)]
-pub struct EndpointsArgs {
+pub(crate) struct EndpointsArgs {
     /// Part of a path or title; all endpoints when absent
     pub query: Option<String>,
     /// Print the matches as a JSON array
@@ -39,7 +39,7 @@ fn flags(entry: &Entry) -> Vec<String> {
     flags
 }
 
-pub fn run(args: EndpointsArgs) {
+pub(crate) fn run(args: EndpointsArgs) {
     let query = args.query.as_deref().unwrap_or("");
     let found: Vec<&Entry> = wechatpay::catalog::search(query).collect();
     if args.json {

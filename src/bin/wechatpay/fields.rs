@@ -6,7 +6,7 @@ use wechatpay::{ConfigError, Result, Rsa};
 use crate::config::Settings;
 
 #[derive(Debug, Args)]
-pub struct EncryptArgs {
+pub(crate) struct EncryptArgs {
     /// The plaintext
     pub plaintext: String,
     /// Which configured key (serial or PUB_KEY_ID); needed when several are configured
@@ -15,12 +15,12 @@ pub struct EncryptArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct DecryptArgs {
+pub(crate) struct DecryptArgs {
     /// The base64 ciphertext
     pub ciphertext: String,
 }
 
-pub fn encrypt(settings: &Settings, args: EncryptArgs) -> Result<()> {
+pub(crate) fn encrypt(settings: &Settings, args: EncryptArgs) -> Result<()> {
     let ring = settings.resolve()?.key_ring()?;
     let (serial, key) = match &args.with {
         Some(serial) => (
@@ -49,7 +49,7 @@ pub fn encrypt(settings: &Settings, args: EncryptArgs) -> Result<()> {
     Ok(())
 }
 
-pub fn decrypt(settings: &Settings, args: DecryptArgs) -> Result<()> {
+pub(crate) fn decrypt(settings: &Settings, args: DecryptArgs) -> Result<()> {
     let key = settings.resolve()?.private_key()?;
     // What comes out was typed by someone: shown with its control characters escaped.
     say!(

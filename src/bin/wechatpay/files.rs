@@ -9,7 +9,7 @@ use wechatpay::{ConfigError, Result};
 
 /// Who may read a file.
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Access {
+pub(crate) enum Access {
     /// Certificates and public keys.
     Public,
     /// Everything else: the owner only.
@@ -17,7 +17,7 @@ pub enum Access {
 }
 
 /// Writes `contents` to `path` (replacing it) with `access`; `what` names the flag in errors.
-pub fn write(path: &Path, contents: &[u8], access: Access, what: &str) -> Result<()> {
+pub(crate) fn write(path: &Path, contents: &[u8], access: Access, what: &str) -> Result<()> {
     #[cfg(not(unix))]
     let _ = access;
     let failed = |e: std::io::Error| ConfigError::new(what, format!("cannot write {}: {e}", path.display()));
@@ -42,14 +42,14 @@ pub fn write(path: &Path, contents: &[u8], access: Access, what: &str) -> Result
 }
 
 /// `path` as a `file://` URI (absolute), for a profile.
-pub fn uri(path: &Path) -> String {
+pub(crate) fn uri(path: &Path) -> String {
     let absolute = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned());
     format!("file://{}", absolute.display())
 }
 
 /// Creates `dir` (and missing parents) readable by the owner only (0700 on Unix). An existing
 /// directory is left as it is.
-pub fn create_private_dir(dir: &Path, what: &str) -> Result<()> {
+pub(crate) fn create_private_dir(dir: &Path, what: &str) -> Result<()> {
     let mut builder = std::fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]

@@ -10,7 +10,7 @@ use wechatpay::{ConfigError, NotificationVerifier, Result};
 use crate::config::Settings;
 
 #[derive(Debug, Subcommand)]
-pub enum NotifyCommand {
+pub(crate) enum NotifyCommand {
     /// Verify and decrypt a notification; prints the resource as JSON, or which check failed
     Verify {
         /// Headers: a JSON object or list of pairs, or `Name: value` lines ("-" for stdin)
@@ -23,7 +23,7 @@ pub enum NotifyCommand {
 }
 
 /// A file's bytes, or stdin's for `-`.
-pub fn read(path: &PathBuf) -> Result<Vec<u8>> {
+pub(crate) fn read(path: &PathBuf) -> Result<Vec<u8>> {
     let mut bytes = Vec::new();
     let outcome = if path.as_os_str() == "-" {
         std::io::stdin().read_to_end(&mut bytes).map(|_| ())
@@ -58,7 +58,7 @@ fn parse_headers(bytes: &[u8]) -> Vec<(String, String)> {
         .collect()
 }
 
-pub fn run(settings: &Settings, command: NotifyCommand) -> Result<()> {
+pub(crate) fn run(settings: &Settings, command: NotifyCommand) -> Result<()> {
     let NotifyCommand::Verify { headers, body } = command;
     let profile = settings.resolve()?;
     let verifier = NotificationVerifier::new(profile.apiv3_key()?, profile.key_ring()?)?;

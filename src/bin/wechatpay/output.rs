@@ -7,7 +7,7 @@ use std::io::{IsTerminal, Write};
 
 /// How an answer body goes to stdout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BodyStyle {
+pub(crate) enum BodyStyle {
     /// JSON indented, other text with control characters escaped; binary not dumped.
     Pretty,
     /// The bytes as received.
@@ -16,7 +16,7 @@ pub enum BodyStyle {
 
 impl BodyStyle {
     /// `--pretty` / `--raw`, else pretty on a terminal and raw in a pipe.
-    pub fn choose(pretty: bool, raw: bool) -> Self {
+    pub(crate) fn choose(pretty: bool, raw: bool) -> Self {
         match (pretty, raw) {
             (true, _) => Self::Pretty,
             (_, true) => Self::Raw,
@@ -27,7 +27,7 @@ impl BodyStyle {
 }
 
 /// Writes an answer body to stdout in `style` (a closed stdout is not an error: `… | head`).
-pub fn body(bytes: &[u8], style: BodyStyle) {
+pub(crate) fn body(bytes: &[u8], style: BodyStyle) {
     let mut out = std::io::stdout().lock();
     let _ = match style {
         BodyStyle::Raw => out.write_all(bytes),
@@ -51,12 +51,12 @@ pub fn body(bytes: &[u8], style: BodyStyle) {
 }
 
 /// A value as indented JSON on stdout (serde_json escapes control characters in strings).
-pub fn json(value: &impl serde::Serialize) {
+pub(crate) fn json(value: &impl serde::Serialize) {
     say!("{}", serde_json::to_string_pretty(value).unwrap_or_default());
 }
 
 /// A note for a person waiting at a terminal (stderr); nothing when stderr is not a terminal.
-pub fn status(text: &str) {
+pub(crate) fn status(text: &str) {
     if std::io::stderr().is_terminal() {
         eprintln!("{text}");
     }
@@ -71,7 +71,7 @@ const SECRET_ENV: &[&str] = &["WECHATPAY_PRIVATE_KEY", "WECHATPAY_APIV3_KEY", "W
 /// Text from outside (a server's answer, an error it caused) made safe to print: control
 /// characters other than line feeds (ESC, CR, BEL, DEL, C1, bidi overrides) become `\u{…}`, so a
 /// hostile or broken server can neither drive the terminal nor forge an `error (…):` line.
-pub fn terminal_safe(text: &str) -> String {
+pub(crate) fn terminal_safe(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         let dangerous = (c.is_control() && c != '\n')
@@ -86,12 +86,12 @@ pub fn terminal_safe(text: &str) -> String {
 }
 
 /// One line of outside text: as [`terminal_safe`], and line feeds escaped too.
-pub fn one_line(text: &str) -> String {
+pub(crate) fn one_line(text: &str) -> String {
     terminal_safe(text).replace('\n', "\\u{a}")
 }
 
 /// Whether an argument looks like key material (PEM text, `private.pkcs8://…`).
-pub fn is_key_material(text: &str) -> bool {
+pub(crate) fn is_key_material(text: &str) -> bool {
     text.contains("-----BEGIN") || text.contains("PRIVATE KEY") || text.contains("://MII")
 }
 
@@ -119,7 +119,7 @@ fn secrets(args: &[OsString]) -> Vec<String> {
 }
 
 /// A usage error as clap renders it, with every secret value replaced by `<redacted>`.
-pub fn redacted_usage_error(rendered: &str, args: &[OsString]) -> String {
+pub(crate) fn redacted_usage_error(rendered: &str, args: &[OsString]) -> String {
     let mut text = rendered.to_owned();
     for secret in secrets(args) {
         text = text.replace(&secret, "<redacted>");

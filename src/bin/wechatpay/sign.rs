@@ -6,7 +6,7 @@ use wechatpay::{AppPayParams, JsapiPayParams, Result};
 use crate::config::Settings;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum PayKind {
+pub(crate) enum PayKind {
     /// WeixinJSBridge getBrandWCPayRequest
     Jsapi,
     /// wx.requestPayment
@@ -16,7 +16,7 @@ pub enum PayKind {
 }
 
 #[derive(Debug, Args)]
-pub struct SignArgs {
+pub(crate) struct SignArgs {
     /// Which client
     pub kind: PayKind,
     /// The app id
@@ -27,7 +27,7 @@ pub struct SignArgs {
     pub prepay_id: String,
 }
 
-pub fn run(settings: &Settings, args: SignArgs) -> Result<()> {
+pub(crate) fn run(settings: &Settings, args: SignArgs) -> Result<()> {
     let profile = settings.resolve()?;
     let key = profile.private_key()?;
     match args.kind {

@@ -11,7 +11,7 @@ use wechatpay::{Request, Response, Result};
 use crate::output::{one_line, terminal_safe};
 
 /// The `-vv` layer, placed just inside `signer`: it sees each attempt as it goes out.
-pub struct Attempts;
+pub(crate) struct Attempts;
 
 impl Middleware for Attempts {
     fn handle<'a>(&'a self, request: Request, next: Next<'a>) -> BoxFuture<'a, Result<Response>> {
@@ -28,7 +28,7 @@ impl Middleware for Attempts {
 }
 
 /// The `-v` line.
-pub fn summary(response: &Response, elapsed: Duration) {
+pub(crate) fn summary(response: &Response, elapsed: Duration) {
     eprintln!(
         "{} · Request-ID: {} · {} ms",
         response.status(),
