@@ -332,7 +332,10 @@ impl Builder {
     /// processes and machines; [`InProcessStore`](crate::InProcessStore) across the clients of
     /// one process.
     ///
-    /// To share only the rate limits, use `rate_limits(RateLimits::documented().store(store))`.
+    /// To share only the rate limits, use `rate_limits(RateLimits::documented().store(store))`;
+    /// only the certificates, [`certificate_store`](Self::certificate_store). A store shares
+    /// between clients only when they are given the same one: for `InProcessStore`, clones of
+    /// one `Arc`.
     ///
     /// ```
     /// let builder = wechatpay::Builder::new().store(wechatpay::InProcessStore::new());
@@ -342,6 +345,23 @@ impl Builder {
         let store = Arc::new(store);
         self.rate_limits = self.rate_limits.shared_store(store.clone());
         self.certificate_store = Some(store);
+        self
+    }
+
+    /// Where instances built with [`auto_certificates`](Self::auto_certificates) share their
+    /// downloaded platform certificates, for a store that keeps only those (see
+    /// [`store`](Self::store) for one that keeps the rate limits too).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// // Clients of one process sharing one download: the same Arc given to each builder.
+    /// let shared = Arc::new(wechatpay::InProcessStore::new());
+    /// let first = wechatpay::Builder::new().certificate_store(Arc::clone(&shared));
+    /// let second = wechatpay::Builder::new().certificate_store(shared);
+    /// # let _ = (first, second);
+    /// ```
+    pub fn certificate_store(mut self, store: impl crate::CertificateStore) -> Self {
+        self.certificate_store = Some(Arc::new(store));
         self
     }
 
@@ -571,9 +591,11 @@ impl Builder {
                 self.keys.clone(),
                 self.certificate_refresh,
                 self.certificate_store.clone().map(|store| {
-                    // The refresh lock is held at most as long as the download can take.
-                    let lock_ttl = self.timeout.unwrap_or(Duration::from_secs(60));
-                    crate::shared_certificates::Shared::new(store, self.mchid.as_deref().unwrap_or_default(), lock_ttl)
+                    crate::shared_certificates::Shared::new(
+                        store,
+                        self.mchid.as_deref().unwrap_or_default(),
+                        self.timeout,
+                    )
                 }),
             )?),
             None => None,

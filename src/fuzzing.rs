@@ -18,6 +18,9 @@ pub fn build_query(query: &Value) -> Result<String, ConfigError> {
     crate::query::build(query)
 }
 
+/// The store key the fuzzed values are read under.
+const STORE_KEY: &str = "wechatpay:certificates:1900000109";
+
 /// `shared_certificates::decode`: a set of platform certificates as read from a shared store
 /// (Redis), which anyone with write access to the store can fill. With `reseal`, the value's MAC
 /// is first made good for `apiv3_key`, to reach what is read after the MAC check. Returns the
@@ -25,7 +28,7 @@ pub fn build_query(query: &Value) -> Result<String, ConfigError> {
 pub fn decode_stored_certificates(value: &[u8], apiv3_key: &[u8], reseal: bool) -> Result<usize, String> {
     let resealed;
     let value = match reseal
-        .then(|| crate::shared_certificates::reseal(value, apiv3_key))
+        .then(|| crate::shared_certificates::reseal(STORE_KEY, value, apiv3_key))
         .flatten()
     {
         Some(sealed) => {
@@ -34,7 +37,8 @@ pub fn decode_stored_certificates(value: &[u8], apiv3_key: &[u8], reseal: bool) 
         }
         None => value,
     };
-    crate::shared_certificates::decode(value, apiv3_key, std::time::SystemTime::now()).map(|s| s.certificates.len())
+    crate::shared_certificates::decode(STORE_KEY, value, apiv3_key, std::time::SystemTime::now())
+        .map(|s| s.certificates.len())
 }
 
 /// A refusal's `(code, message, detail)`, read back from the JSON body the emulator would send.

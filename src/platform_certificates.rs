@@ -323,10 +323,12 @@ impl PlatformCertificates {
         if !stale || self.0.scheduled.swap(true, Ordering::AcqRel) {
             return;
         }
+        // Cleared however this ends, the call's timeout dropping the download included: a claim
+        // left behind would stop every later scheduled refresh.
+        let _claim = ClearOnDrop(&self.0.scheduled);
         let _ = self
             .download_single_flight(seen, Want::Fresh(self.0.interval), "scheduled")
             .await;
-        self.0.scheduled.store(false, Ordering::Release);
     }
 
     fn recently_unknown(&self, serial: &str) -> bool {
@@ -482,6 +484,15 @@ impl PlatformCertificates {
             .into());
         }
         Ok(certificates)
+    }
+}
+
+/// Clears a flag when dropped.
+struct ClearOnDrop<'a>(&'a AtomicBool);
+
+impl Drop for ClearOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
     }
 }
 

@@ -43,19 +43,32 @@ return wait
 ";
 
 /// Takes the lock in KEYS[1] for token ARGV[1] and ARGV[2] ms if it is free, or held without a
-/// TTL (no client sets one like that: it was planted, and would hold everyone up for ever).
+/// TTL or for longer than ARGV[3] ms: no client sets such a lock, so it was planted, and would
+/// hold every instance up.
 const LOCK: &str = r"
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
-if redis.call('PTTL', KEYS[1]) == -1 then
+local left = redis.call('PTTL', KEYS[1])
+if left == -1 or left > tonumber(ARGV[3]) then
   redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
   return 1
 end
 return 0
 ";
 
-/// At most this much of a stored value is read: a platform-certificate set is a few KB, and a
-/// huge value planted in Redis must not be pulled into memory whole.
-const MAX_VALUE: usize = 1 << 20;
+/// The value in KEYS[1], at most ARGV[1] + 1 bytes of it; nothing when it is missing or not a
+/// string (a planted hash or list reads as no value, and the next save replaces it).
+const LOAD: &str = r"
+if redis.call('TYPE', KEYS[1]).ok ~= 'string' then return false end
+return redis.call('GETRANGE', KEYS[1], 0, tonumber(ARGV[1]))
+";
+
+/// At most this much of a stored value is read: a platform-certificate set is a few KB (and one
+/// over 256 KiB is refused anyway), and a huge value planted in Redis must not be pulled into
+/// memory whole.
+const MAX_VALUE: usize = 256 * 1024 + 1;
+
+/// The longest a refresh lock is held (the longest lock a client asks for).
+pub(crate) const MAX_LOCK: Duration = crate::shared_certificates::MAX_LOCK;
 
 /// Releases the lock in KEYS[1] only if it still holds the token in ARGV[1].
 const UNLOCK: &str = r"
@@ -75,6 +88,7 @@ struct Inner {
     manager: tokio::sync::OnceCell<ConnectionManager>,
     script: redis::Script,
     lock: redis::Script,
+    load: redis::Script,
     unlock: redis::Script,
     fallback: InProcessStore,
     /// Until when Redis is skipped after a failure.
@@ -133,6 +147,7 @@ impl RedisStore {
                 manager: tokio::sync::OnceCell::new(),
                 script: redis::Script::new(GCRA),
                 lock: redis::Script::new(LOCK),
+                load: redis::Script::new(LOAD),
                 unlock: redis::Script::new(UNLOCK),
                 fallback: InProcessStore::new(),
                 down_until: Mutex::new(None),
@@ -164,13 +179,17 @@ impl RedisStore {
 
     /// Runs `command` on the crate's I/O runtime (where the connection lives, so callers'
     /// runtimes can come and go) within the store's timeout, and records whether Redis answered.
-    async fn run<T, F, Fut>(&self, command: F) -> std::result::Result<T, Unavailable>
+    ///
+    /// `Gate::Resting` skips Redis for a second after it failed (the hot path: a rate-limit step
+    /// or a read, which have a fallback); `Gate::Always` tries anyway, for the writes that others
+    /// wait for (publishing a set, releasing a lock).
+    async fn run<T, F, Fut>(&self, gate: Gate, command: F) -> std::result::Result<T, Unavailable>
     where
         T: Send + 'static,
         F: FnOnce(ConnectionManager, Arc<Inner>) -> Fut + Send + 'static,
         Fut: Future<Output = redis::RedisResult<T>> + Send,
     {
-        if self.is_down() {
+        if gate == Gate::Resting && self.is_down() {
             return Err(Unavailable::Resting);
         }
         let inner = Arc::clone(&self.shared);
@@ -190,13 +209,18 @@ impl RedisStore {
             command(manager, inner).await
         };
         let runtime = crate::runtime::get().map_err(|e| Unavailable::Failed(e.to_string()))?;
-        let outcome = match runtime.spawn(tokio::time::timeout(timeout, step)).await {
-            Ok(Ok(Ok(value))) => Ok(value),
-            Ok(Ok(Err(e))) => Err(Unavailable::Failed(e.to_string())),
-            Ok(Err(_)) => Err(Unavailable::Failed(format!("no answer within {timeout:?}"))),
-            Err(e) => Err(Unavailable::Failed(e.to_string())),
+        let (outcome, reachable) = match runtime.spawn(tokio::time::timeout(timeout, step)).await {
+            Ok(Ok(Ok(value))) => (Ok(value), true),
+            // Redis answered with an error (a key of the wrong type, say): it is up, and only
+            // this step falls back.
+            Ok(Ok(Err(e))) if e.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::ResponseError) => {
+                (Err(Unavailable::Failed(e.to_string())), true)
+            }
+            Ok(Ok(Err(e))) => (Err(Unavailable::Failed(e.to_string())), false),
+            Ok(Err(_)) => (Err(Unavailable::Failed(format!("no answer within {timeout:?}"))), false),
+            Err(e) => (Err(Unavailable::Failed(e.to_string())), false),
         };
-        self.mark(outcome.is_ok());
+        self.mark(reachable);
         outcome
     }
 
@@ -214,7 +238,7 @@ impl RedisStore {
         let tolerance = micros(rate.interval().saturating_mul(burst.saturating_sub(1)));
         let max_wait = micros(max_wait);
         let wait = self
-            .run(move |mut connection, inner| async move {
+            .run(Gate::Resting, move |mut connection, inner| async move {
                 inner
                     .script
                     .key(key)
@@ -229,9 +253,11 @@ impl RedisStore {
     }
 
     /// One command for the certificate store, its failure as the crate's error.
-    async fn query<T: redis::FromRedisValue + Send + 'static>(&self, command: redis::Cmd) -> Result<T> {
+    async fn query<T: redis::FromRedisValue + Send + 'static>(&self, gate: Gate, command: redis::Cmd) -> Result<T> {
         let outcome = self
-            .run(move |mut connection, _| async move { command.query_async::<T>(&mut connection).await })
+            .run(gate, move |mut connection, _| async move {
+                command.query_async::<T>(&mut connection).await
+            })
             .await;
         self.answer(outcome)
     }
@@ -246,6 +272,13 @@ impl RedisStore {
             ConfigError::new("redis", reason).into()
         })
     }
+}
+
+/// Whether a step is skipped while Redis rests after a failure.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Gate {
+    Resting,
+    Always,
 }
 
 /// Why Redis was not used for a step.
@@ -286,28 +319,33 @@ impl RateLimitStore for RedisStore {
 
 impl CertificateStore for RedisStore {
     fn load<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Vec<u8>>>> {
-        // GETRANGE answers "" for a missing key (no value is stored empty).
-        let mut get = redis::cmd("GETRANGE");
-        get.arg(key).arg(0).arg(MAX_VALUE);
+        let key = key.to_owned();
         Box::pin(async move {
-            let value: Vec<u8> = self.query(get).await?;
-            Ok((!value.is_empty()).then_some(value))
+            let outcome = self
+                .run(Gate::Resting, move |mut connection, inner| async move {
+                    let mut invocation = inner.load.key(key);
+                    invocation.arg(MAX_VALUE - 1);
+                    invocation.invoke_async::<Option<Vec<u8>>>(&mut connection).await
+                })
+                .await;
+            self.answer(outcome)
         })
     }
 
     fn save<'a>(&'a self, key: &'a str, value: Vec<u8>, ttl: Duration) -> BoxFuture<'a, Result<()>> {
         let mut set = redis::cmd("SET");
         set.arg(key).arg(value).arg("PX").arg(millis(ttl));
-        Box::pin(self.query(set))
+        // Others wait for this set: it is sent even if Redis failed a moment ago.
+        Box::pin(self.query(Gate::Always, set))
     }
 
     fn lock<'a>(&'a self, key: &'a str, token: &'a str, ttl: Duration) -> BoxFuture<'a, Result<bool>> {
         let (key, token) = (key.to_owned(), token.to_owned());
         Box::pin(async move {
             let outcome = self
-                .run(move |mut connection, inner| async move {
+                .run(Gate::Resting, move |mut connection, inner| async move {
                     let mut invocation = inner.lock.key(key);
-                    invocation.arg(token).arg(millis(ttl));
+                    invocation.arg(token).arg(millis(ttl)).arg(millis(MAX_LOCK));
                     invocation.invoke_async::<i64>(&mut connection).await
                 })
                 .await;
@@ -319,7 +357,7 @@ impl CertificateStore for RedisStore {
         let (key, token) = (key.to_owned(), token.to_owned());
         Box::pin(async move {
             let outcome = self
-                .run(move |mut connection, inner| async move {
+                .run(Gate::Always, move |mut connection, inner| async move {
                     let mut invocation = inner.unlock.key(key);
                     invocation.arg(token);
                     invocation.invoke_async::<i64>(&mut connection).await

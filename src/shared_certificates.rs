@@ -21,6 +21,13 @@ use crate::certificate_store::CertificateStore;
 use crate::crypto::Certificate;
 use crate::error::Result;
 
+/// The longest a refresh lock is held; a lock found held for longer was planted and is taken over.
+pub(crate) const MAX_LOCK: Duration = Duration::from_secs(300);
+
+/// How far the writers' clocks may be behind ours for a set they stored while we waited to
+/// still count as downloaded after we asked.
+const CLOCK_SKEW: Duration = Duration::from_secs(30);
+
 /// How often a waiting instance looks whether the download it waits for has finished.
 const POLL: Duration = Duration::from_millis(50);
 
@@ -114,13 +121,21 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    pub(crate) fn new(store: Arc<dyn CertificateStore>, mchid: &str, lock_ttl: Duration) -> Self {
+    /// `download_timeout` is the client's timeout (`None`: none), which bounds a download.
+    pub(crate) fn new(store: Arc<dyn CertificateStore>, mchid: &str, download_timeout: Option<Duration>) -> Self {
         let key = format!("wechatpay:certificates:{mchid}");
+        // The lock outlives the download by a little (the store's own round trips); a client
+        // without a timeout holds it a minute, and no client longer than MAX_LOCK.
+        let download = download_timeout
+            .filter(|t| !t.is_zero())
+            .unwrap_or(Duration::from_secs(60));
         Self {
             store,
             lock_key: format!("{key}:lock"),
             key,
-            lock_ttl: lock_ttl.max(Duration::from_secs(1)),
+            lock_ttl: download
+                .saturating_add(Duration::from_secs(1))
+                .clamp(Duration::from_secs(2), MAX_LOCK),
         }
     }
 
@@ -140,18 +155,34 @@ impl Shared {
     }
 
     async fn try_obtain(&self, want: Want<'_>, apiv3_key: &[u8]) -> Result<Obtained> {
+        let asked = Instant::now();
         let first = match self.read(apiv3_key).await? {
             Some(stored) if want.answered_by(&stored) => return Ok(Obtained::Stored(stored)),
             other => other,
         };
-        // A download that finishes from now on answers the question, whatever it holds.
+        // A set stored from now on answers the question, whatever it holds, if it is a new
+        // download (not an older set put back) made after we asked.
         let seen = first.map(|stored| stored.id);
-        let is_new = |stored: &Stored| seen.as_deref() != Some(stored.id.as_str());
+        let is_new = |stored: &Stored| {
+            seen.as_deref() != Some(stored.id.as_str())
+                && (want.answered_by(stored) || stored.age <= asked.elapsed().saturating_add(CLOCK_SKEW))
+        };
         let token = random_token()?;
         // Half the lock's life: if its holder died, this caller still has time to download.
-        let give_up = Instant::now() + self.lock_ttl / 2;
+        let give_up = asked.checked_add(self.lock_ttl / 2).unwrap_or(asked);
         loop {
-            if self.store.lock(&self.lock_key, &token, self.lock_ttl).await? {
+            let taken = match self.store.lock(&self.lock_key, &token, self.lock_ttl).await {
+                Ok(taken) => taken,
+                Err(error) => {
+                    // The lock may have been set with its answer lost: let it go, in the background.
+                    drop(Lease {
+                        token,
+                        shared: Some(self.clone()),
+                    });
+                    return Err(error);
+                }
+            };
+            if taken {
                 let lease = Lease {
                     token,
                     shared: Some(self.clone()),
@@ -188,7 +219,7 @@ impl Shared {
     pub(crate) async fn publish(&self, lease: Option<Lease>, certificates: &[Certificate], apiv3_key: &[u8]) {
         let saved = async {
             let id = random_token()?;
-            let value = encode(&id, SystemTime::now(), certificates, apiv3_key);
+            let value = encode(&self.key, &id, SystemTime::now(), certificates, apiv3_key);
             let ttl = keep_for(certificates);
             self.store.save(&self.key, value, ttl).await
         };
@@ -213,7 +244,7 @@ impl Shared {
         let Some(value) = self.store.load(&self.key).await? else {
             return Ok(None);
         };
-        match decode(&value, apiv3_key, SystemTime::now()) {
+        match decode(&self.key, &value, apiv3_key, SystemTime::now()) {
             Ok(stored) if stored.certificates.is_empty() => Ok(None),
             Ok(stored) => Ok(Some(stored)),
             Err(reason) => {
@@ -251,13 +282,14 @@ struct Value {
     mac: String,
 }
 
-/// The MAC over everything else in the value, each piece length-prefixed so that no two values
-/// share a message.
-fn mac(apiv3_key: &[u8], id: &str, downloaded_at_ms: u64, pems: &[String]) -> Vec<u8> {
+/// The MAC over the store key the value is kept under (so a set cannot be moved to another
+/// merchant's key) and everything else in the value, each piece length-prefixed so that no two
+/// values share a message.
+fn mac(apiv3_key: &[u8], store_key: &str, id: &str, downloaded_at_ms: u64, pems: &[String]) -> Vec<u8> {
     let key = crate::crypto::backend::hmac_sha256(apiv3_key, &[MAC_CONTEXT]);
     let at = downloaded_at_ms.to_string();
     let mut message = Vec::new();
-    for piece in [id.as_bytes(), at.as_bytes()]
+    for piece in [store_key.as_bytes(), id.as_bytes(), at.as_bytes()]
         .into_iter()
         .chain(pems.iter().map(String::as_bytes))
     {
@@ -268,7 +300,13 @@ fn mac(apiv3_key: &[u8], id: &str, downloaded_at_ms: u64, pems: &[String]) -> Ve
 }
 
 /// The stored form of a downloaded set.
-pub(crate) fn encode(id: &str, downloaded_at: SystemTime, certificates: &[Certificate], apiv3_key: &[u8]) -> Vec<u8> {
+pub(crate) fn encode(
+    store_key: &str,
+    id: &str,
+    downloaded_at: SystemTime,
+    certificates: &[Certificate],
+    apiv3_key: &[u8],
+) -> Vec<u8> {
     let downloaded_at_ms = downloaded_at
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
@@ -277,14 +315,19 @@ pub(crate) fn encode(id: &str, downloaded_at: SystemTime, certificates: &[Certif
         version: 1,
         id: id.to_owned(),
         downloaded_at_ms,
-        mac: crate::crypto::hex::lower(&mac(apiv3_key, id, downloaded_at_ms, &pems)),
+        mac: crate::crypto::hex::lower(&mac(apiv3_key, store_key, id, downloaded_at_ms, &pems)),
         certificates: pems,
     };
     serde_json::to_vec(&value).unwrap_or_default()
 }
 
 /// Reads a stored value: the reason it is not usable, or its certificates still valid at `now`.
-pub(crate) fn decode(bytes: &[u8], apiv3_key: &[u8], now: SystemTime) -> std::result::Result<Stored, String> {
+pub(crate) fn decode(
+    store_key: &str,
+    bytes: &[u8],
+    apiv3_key: &[u8],
+    now: SystemTime,
+) -> std::result::Result<Stored, String> {
     if bytes.len() > MAX_VALUE {
         return Err(format!("{} bytes is more than a stored set holds", bytes.len()));
     }
@@ -298,7 +341,13 @@ pub(crate) fn decode(bytes: &[u8], apiv3_key: &[u8], now: SystemTime) -> std::re
             value.certificates.len()
         ));
     }
-    let expected = crate::crypto::hex::lower(&mac(apiv3_key, &value.id, value.downloaded_at_ms, &value.certificates));
+    let expected = crate::crypto::hex::lower(&mac(
+        apiv3_key,
+        store_key,
+        &value.id,
+        value.downloaded_at_ms,
+        &value.certificates,
+    ));
     if !bool::from(expected.as_bytes().ct_eq(value.mac.as_bytes())) {
         return Err("the MAC does not check with this APIv3 key".into());
     }
@@ -320,9 +369,15 @@ pub(crate) fn decode(bytes: &[u8], apiv3_key: &[u8], now: SystemTime) -> std::re
 /// `bytes` with its MAC made good for `apiv3_key`, if it has a stored set's shape: lets the fuzz
 /// target reach what is read after the MAC check.
 #[cfg(any(all(test, feature = "emulator"), feature = "fuzzing"))]
-pub(crate) fn reseal(bytes: &[u8], apiv3_key: &[u8]) -> Option<Vec<u8>> {
+pub(crate) fn reseal(store_key: &str, bytes: &[u8], apiv3_key: &[u8]) -> Option<Vec<u8>> {
     let mut value: Value = serde_json::from_slice(bytes).ok()?;
-    value.mac = crate::crypto::hex::lower(&mac(apiv3_key, &value.id, value.downloaded_at_ms, &value.certificates));
+    value.mac = crate::crypto::hex::lower(&mac(
+        apiv3_key,
+        store_key,
+        &value.id,
+        value.downloaded_at_ms,
+        &value.certificates,
+    ));
     serde_json::to_vec(&value).ok()
 }
 
@@ -331,6 +386,7 @@ mod tests {
     use super::*;
 
     const KEY: &[u8] = b"0123456789abcdef0123456789abcdef";
+    const K: &str = "wechatpay:certificates:1900000109";
 
     fn certificate(serial: u8, from_days: i64, to_days: i64) -> Certificate {
         crate::emulator::identity::platform_certificate_for_days(serial, from_days, to_days)
@@ -341,22 +397,22 @@ mod tests {
         let valid = certificate(1, -1, 300);
         let expired = certificate(2, -300, -1);
         let an_hour_ago = SystemTime::now() - Duration::from_secs(3600);
-        let value = encode("id-1", an_hour_ago, &[valid.clone(), expired], KEY);
-        let stored = decode(&value, KEY, SystemTime::now()).unwrap();
+        let value = encode(K, "id-1", an_hour_ago, &[valid.clone(), expired], KEY);
+        let stored = decode(K, &value, KEY, SystemTime::now()).unwrap();
         assert_eq!(stored.id, "id-1");
         assert!(stored.age >= Duration::from_secs(3600) && stored.age < Duration::from_secs(3660));
         let serials: Vec<&str> = stored.certificates.iter().map(Certificate::serial_no).collect();
         assert_eq!(serials, [valid.serial_no()]);
         // A writer whose clock is ahead: age zero, not an error.
-        let ahead = encode("id-2", SystemTime::now() + Duration::from_secs(60), &[valid], KEY);
-        assert_eq!(decode(&ahead, KEY, SystemTime::now()).unwrap().age, Duration::ZERO);
+        let ahead = encode(K, "id-2", SystemTime::now() + Duration::from_secs(60), &[valid], KEY);
+        assert_eq!(decode(K, &ahead, KEY, SystemTime::now()).unwrap().age, Duration::ZERO);
     }
 
     #[test]
     fn a_set_does_not_read_with_another_key_or_once_anything_in_it_changed() {
-        let value = encode("id", SystemTime::now(), &[certificate(1, -1, 300)], KEY);
+        let value = encode(K, "id", SystemTime::now(), &[certificate(1, -1, 300)], KEY);
         let other_key = [b'x'; 32];
-        assert!(decode(&value, &other_key, SystemTime::now())
+        assert!(decode(K, &value, &other_key, SystemTime::now())
             .unwrap_err()
             .contains("MAC"));
         let original: serde_json::Value = serde_json::from_slice(&value).unwrap();
@@ -369,17 +425,17 @@ mod tests {
             let mut tampered = original.clone();
             tampered[field] = changed;
             let tampered = serde_json::to_vec(&tampered).unwrap();
-            let error = decode(&tampered, KEY, SystemTime::now()).unwrap_err();
+            let error = decode(K, &tampered, KEY, SystemTime::now()).unwrap_err();
             assert!(error.contains("MAC"), "{field}: {error}");
             // Only the MAC stood in the way.
-            assert!(decode(&reseal(&tampered, KEY).unwrap(), KEY, SystemTime::now()).is_ok());
+            assert!(decode(K, &reseal(K, &tampered, KEY).unwrap(), KEY, SystemTime::now()).is_ok());
         }
     }
 
     #[test]
     fn malformed_values_are_refused_with_a_reason_and_never_quote_the_key() {
         let mut version_two: serde_json::Value =
-            serde_json::from_slice(&encode("id", SystemTime::now(), &[], KEY)).unwrap();
+            serde_json::from_slice(&encode(K, "id", SystemTime::now(), &[], KEY)).unwrap();
         version_two["version"] = 2.into();
         let cases: Vec<(Vec<u8>, &str)> = vec![
             (b"{".to_vec(), "not a stored set"),
@@ -387,7 +443,7 @@ mod tests {
             (serde_json::to_vec(&version_two).unwrap(), "version 2"),
         ];
         for (value, reason) in cases {
-            let error = decode(&value, KEY, SystemTime::now()).unwrap_err();
+            let error = decode(K, &value, KEY, SystemTime::now()).unwrap_err();
             assert!(error.contains(reason), "{error}");
             assert!(!error.contains("0123456789abcdef"));
         }

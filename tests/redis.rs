@@ -148,6 +148,10 @@ fn instance_process() {
     if let Ok(wait) = start.duration_since(SystemTime::now()) {
         std::thread::sleep(wait);
     }
+    // First use: the platform certificates (what `encryptor` needs before anything is sent).
+    let first_use = Instant::now();
+    client.encryptor().unwrap();
+    let first_use_ms = first_use.elapsed().as_millis() as u64;
     let answers: Vec<String> = (0..calls)
         .map(|n| match client.chain(SEED).post(seed(index * 100 + n)) {
             Ok(_) => "ok".to_owned(),
@@ -157,7 +161,8 @@ fn instance_process() {
     let certificates = client.certificates().unwrap();
     println!(
         "INSTANCE {}",
-        json!({"index": index, "answers": answers, "downloads": certificates.downloads(), "newest": certificates.newest()})
+        json!({"index": index, "answers": answers, "downloads": certificates.downloads(), "newest": certificates.newest(),
+               "first_use_ms": first_use_ms})
     );
 }
 
@@ -256,10 +261,17 @@ fn four_processes_sharing_redis_keep_the_seed_limit_together() {
 fn eight_processes_starting_together_make_one_certificate_download() {
     let redis = RedisServer::start();
     let emulator = certificate_emulator();
+    // Every answer takes 300 ms, so the eight first uses overlap the one download.
+    emulator.set_faults([Fault::Delay(Duration::from_millis(300))]);
     let instances = run_instances(&emulator, &redis, 8, 1);
     assert_eq!(downloads_seen(&emulator), 1, "{instances:?}");
     let downloads: u64 = instances.iter().map(|i| i["downloads"].as_u64().unwrap()).sum();
     assert_eq!(downloads, 1);
+    // They met: each first use took the download's time, the seven others waiting for it
+    // rather than finding a set already stored.
+    for instance in &instances {
+        assert!(instance["first_use_ms"].as_u64().unwrap() >= 250, "{instance}");
+    }
     for instance in &instances {
         assert_eq!(instance["answers"], json!(["ok"]));
         assert_eq!(instance["newest"], json!(emulator.identity().platform_serial()));
@@ -466,28 +478,39 @@ fn an_instance_that_died_holding_the_refresh_lock_holds_the_others_up_half_the_c
 fn a_download_cut_short_by_its_timeout_releases_the_refresh_lock() {
     let redis = RedisServer::start();
     let emulator = certificate_emulator();
-    emulator.set_faults([Fault::Delay(Duration::from_secs(3))]);
-    let client = emulator
-        .merchant_builder()
-        .auto_certificates(emulator.identity().apiv3_key.as_bytes())
-        .store(RedisStore::connect(&redis.url()).unwrap())
-        .retry(RetryPolicy::none())
-        .build()
-        .unwrap();
-    let err = client
-        .chain(SEED)
-        .post(json!({"json": seed(1)["json"], "timeout": 1}))
-        .unwrap_err();
-    assert!(err.is_timeout(), "{err}");
-    let mut connection = redis.connection();
+    let client = auto_instance(&emulator, &redis.url());
+    let certificates = client.certificates().unwrap().clone();
     let lock = format!("{}:lock", certificates_key(&emulator));
-    let started = Instant::now();
+    // The download will take 3 s; its caller gives up after 1.5 s.
+    emulator.set_faults([Fault::Delay(Duration::from_secs(3))]);
+    let watcher = {
+        let (url, lock) = (redis.url(), lock.clone());
+        std::thread::spawn(move || {
+            let mut connection = redis::Client::open(url).unwrap().get_connection().unwrap();
+            let started = Instant::now();
+            while started.elapsed() < Duration::from_millis(1200) {
+                let holder: Option<String> = redis::cmd("GET").arg(&lock).query(&mut connection).unwrap();
+                if holder.is_some() {
+                    return true;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            false
+        })
+    };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let outcome = runtime
+        .block_on(async { tokio::time::timeout(Duration::from_millis(1500), certificates.refresh_async()).await });
+    assert!(outcome.is_err(), "the download was cut short");
+    assert!(watcher.join().unwrap(), "the download held the lock while it ran");
+    let mut connection = redis.connection();
+    let cut = Instant::now();
     loop {
         let holder: Option<String> = redis::cmd("GET").arg(&lock).query(&mut connection).unwrap();
         if holder.is_none() {
             break;
         }
-        assert!(started.elapsed() < Duration::from_secs(2), "the lock is still held");
+        assert!(cut.elapsed() < Duration::from_secs(1), "the lock is still held");
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -525,4 +548,38 @@ fn a_planted_lock_without_a_ttl_or_a_huge_value_holds_no_one_up() {
         .query(&mut connection)
         .unwrap();
     assert_eq!(ttl, -2, "the lock was taken over, then released");
+
+    // A lock planted for ~11 days (longer than any client holds one) and a hash where the set
+    // belongs: the same.
+    let _: () = redis::cmd("SET")
+        .arg(format!("{key}:lock"))
+        .arg("planted")
+        .arg("PX")
+        .arg(1_000_000_000u64)
+        .query(&mut connection)
+        .unwrap();
+    let _: () = redis::cmd("DEL").arg(&key).query(&mut connection).unwrap();
+    let _: () = redis::cmd("HSET")
+        .arg(&key)
+        .arg("f")
+        .arg("v")
+        .query(&mut connection)
+        .unwrap();
+    let client = auto_instance(&emulator, &redis.url());
+    let started = Instant::now();
+    client.chain(SEED).post(seed(2)).unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "held up {:?}",
+        started.elapsed()
+    );
+    assert_eq!(client.certificates().unwrap().downloads(), 1);
+    let kind: String = redis::cmd("TYPE").arg(&key).query(&mut connection).unwrap();
+    assert_eq!(kind, "string", "the hash was replaced by the set");
+    // Redis stayed in use: the seed call's bucket is there.
+    let buckets: Vec<String> = redis::cmd("KEYS")
+        .arg("wechatpay:rate:*")
+        .query(&mut connection)
+        .unwrap();
+    assert_eq!(buckets.len(), 1, "{buckets:?}");
 }
