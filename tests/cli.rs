@@ -916,6 +916,26 @@ fn on_a_terminal_a_person_sees_progress_and_pretty_json() {
     assert_eq!(code, 0, "{seen}");
     assert!(seen.contains("{\r\n  \""), "indented: {seen:?}");
 
+    // An error body on a terminal: JSON decoding turns its escapes into C1 controls and bidi
+    // overrides, which are escaped again before they reach the terminal.
+    let base = answer_once(
+        "400 Bad Request",
+        "{\"code\":\"PARAM_ERROR\",\"message\":\"x\\u009b31m\\u202ey\\u007f\"}",
+    );
+    let (code, seen) = in_terminal(
+        &format!(
+            "{} get v3/marketing/favor/stocks --mchid 1900000109 --serial S --private-key file://{} --base-uri {base} \
+             --cert PUB_KEY_ID_0114232134912410000000000000=file://{}",
+            exe.display(),
+            fixture("keys/merchant_pkcs8.pem").display(),
+            fixture("keys/pubkey.pem").display()
+        ),
+        &[],
+    );
+    assert_eq!(code, 1, "{seen}");
+    assert!(seen.contains("x\\u{9b}31m\\u{202e}y\\u{7f}"), "{seen:?}");
+    assert!(!seen.contains('\u{9b}') && !seen.contains('\u{202e}'), "{seen:?}");
+
     // The emulator says what it is doing while it makes its keys.
     let emulator_dir = dir.path().join("emu");
     let (_, seen) = in_terminal(

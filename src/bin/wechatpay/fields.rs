@@ -51,10 +51,7 @@ pub(crate) fn encrypt(settings: &Settings, args: EncryptArgs) -> Result<()> {
 
 pub(crate) fn decrypt(settings: &Settings, args: DecryptArgs) -> Result<()> {
     let key = settings.resolve()?.private_key()?;
-    // What comes out was typed by someone: shown with its control characters escaped.
-    say!(
-        "{}",
-        crate::output::terminal_safe(&Rsa::decrypt(&args.ciphertext, &key)?)
-    );
+    // What comes out was typed by someone: on a terminal, its control characters are escaped.
+    say!("{}", crate::output::for_stdout(&Rsa::decrypt(&args.ciphertext, &key)?));
     Ok(())
 }

@@ -32,11 +32,14 @@ pub(crate) fn body(bytes: &[u8], style: BodyStyle) {
     let _ = match style {
         BodyStyle::Raw => out.write_all(bytes),
         BodyStyle::Pretty => match serde_json::from_slice::<serde_json::Value>(bytes) {
-            // serde_json escapes control characters inside strings itself.
-            Ok(json) => writeln!(out, "{}", serde_json::to_string_pretty(&json).unwrap_or_default()),
+            Ok(json) => writeln!(
+                out,
+                "{}",
+                for_stdout(&serde_json::to_string_pretty(&json).unwrap_or_default())
+            ),
             Err(_) if bytes.is_empty() => Ok(()),
             Err(_) => match std::str::from_utf8(bytes) {
-                Ok(text) => writeln!(out, "{}", terminal_safe(text.trim_end_matches('\n'))),
+                Ok(text) => writeln!(out, "{}", for_stdout(text.trim_end_matches('\n'))),
                 Err(_) => {
                     eprintln!(
                         "(a binary answer of {} bytes is not shown on a terminal: save it with -o FILE, or pipe it)",
@@ -50,9 +53,23 @@ pub(crate) fn body(bytes: &[u8], style: BodyStyle) {
     let _ = out.flush();
 }
 
-/// A value as indented JSON on stdout (serde_json escapes control characters in strings).
+/// A value as indented JSON on stdout.
 pub(crate) fn json(value: &impl serde::Serialize) {
-    say!("{}", serde_json::to_string_pretty(value).unwrap_or_default());
+    say!(
+        "{}",
+        for_stdout(&serde_json::to_string_pretty(value).unwrap_or_default())
+    );
+}
+
+/// Text for stdout: escaped as [`terminal_safe`] when stdout is a terminal (serde_json escapes
+/// C0 controls in strings, but not DEL, C1 controls or bidi overrides), unchanged in a pipe,
+/// where a program reads it.
+pub(crate) fn for_stdout(text: &str) -> std::borrow::Cow<'_, str> {
+    if std::io::stdout().is_terminal() {
+        std::borrow::Cow::Owned(terminal_safe(text))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
 }
 
 /// A note for a person waiting at a terminal (stderr); nothing when stderr is not a terminal.
