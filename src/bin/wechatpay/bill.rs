@@ -95,7 +95,7 @@ pub(crate) fn run(settings: &Settings, command: BillCommand) -> Result<()> {
         Err(_) => bar.abandon(),
     }
     let saved = saved?;
-    eprintln!(
+    note!(
         "{}: {} bytes{}, {} {} checked",
         saved.path.display(),
         saved.bytes,

@@ -124,7 +124,7 @@ pub(crate) fn run(settings: &Settings, method: http::Method, args: CallArgs, ver
                 Some(path) => {
                     files::write(path, response.bytes(), Access::Private, "output")?;
                     if verbose >= 1 {
-                        eprintln!("wrote {} bytes to {}", response.bytes().len(), path.display());
+                        note!("wrote {} bytes to {}", response.bytes().len(), path.display());
                     }
                 }
                 None => output::body(response.bytes(), style),

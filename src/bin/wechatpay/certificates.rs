@@ -43,7 +43,7 @@ pub(crate) fn run(settings: &Settings, command: CertificatesCommand) -> Result<(
     ));
     if let Err(e) = certificates.refresh() {
         if e.api().is_some_and(|a| a.code() == "RESOURCE_NOT_EXISTS") {
-            eprintln!(
+            note!(
                 "This merchant has no platform certificate: it uses the WeChat Pay public key. Download pub_key.pem \
                  and its PUB_KEY_ID in the merchant platform (账户中心 → API安全 → 微信支付公钥), then configure it with \
                  --cert PUB_KEY_ID_…=file:///path/pub_key.pem (or WECHATPAY_CERTS)."

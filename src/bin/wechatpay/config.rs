@@ -127,7 +127,7 @@ fn warn_if_shared(path: &Path) {
     if let Ok(metadata) = std::fs::metadata(path) {
         let mode = metadata.permissions().mode() & 0o777;
         if mode & 0o077 != 0 {
-            eprintln!(
+            note!(
                 "warning: {} holds secrets but others may read it (mode {mode:03o}); run: chmod 600 {}",
                 path.display(),
                 path.display()

@@ -72,6 +72,6 @@ pub(crate) fn run(args: EndpointsArgs) {
         }
     }
     if found.is_empty() {
-        eprintln!("no endpoint matches {}", crate::output::one_line(&format!("{query:?}")));
+        note!("no endpoint matches {}", crate::output::one_line(&format!("{query:?}")));
     }
 }

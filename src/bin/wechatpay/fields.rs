@@ -44,7 +44,7 @@ pub(crate) fn encrypt(settings: &Settings, args: EncryptArgs) -> Result<()> {
             }
         }
     };
-    eprintln!("Wechatpay-Serial: {serial}");
+    note!("Wechatpay-Serial: {serial}");
     say!("{}", Rsa::encrypt(&args.plaintext, &key)?);
     Ok(())
 }

@@ -16,26 +16,32 @@ pub(crate) enum Access {
     Private,
 }
 
-/// Writes `contents` to `path` (replacing it) with `access`; `what` names the flag in errors.
+/// Writes `contents` to `path` (replacing it) with `access`; `what` names the flag in errors. A
+/// regular file is made private before it is emptied and written; anything else (`/dev/null`,
+/// a pipe, a terminal) is written as it is, its mode left alone.
 pub(crate) fn write(path: &Path, contents: &[u8], access: Access, what: &str) -> Result<()> {
     #[cfg(not(unix))]
     let _ = access;
     let failed = |e: std::io::Error| ConfigError::new(what, format!("cannot write {}: {e}", path.display()));
     let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
+    options.write(true).create(true);
     #[cfg(unix)]
     if access == Access::Private {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
     let mut file = options.open(path).map_err(failed)?;
-    // The mode above applies only to a new file; an existing one is tightened before anything is
-    // written to it.
-    #[cfg(unix)]
-    if access == Access::Private {
-        use std::os::unix::fs::PermissionsExt;
-        file.set_permissions(std::fs::Permissions::from_mode(0o600))
-            .map_err(failed)?;
+    let regular = file.metadata().map_err(failed)?.is_file();
+    if regular {
+        // The mode above applies only to a new file: an existing one is tightened before its
+        // old contents go and the new ones are written.
+        #[cfg(unix)]
+        if access == Access::Private {
+            use std::os::unix::fs::PermissionsExt;
+            file.set_permissions(std::fs::Permissions::from_mode(0o600))
+                .map_err(failed)?;
+        }
+        file.set_len(0).map_err(failed)?;
     }
     file.write_all(contents).map_err(failed)?;
     Ok(())

@@ -9,6 +9,14 @@ macro_rules! say {
     }};
 }
 
+/// `eprintln!` that ignores a closed stderr (`wechatpay -vv … 2>&1 | head` must not panic).
+macro_rules! note {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr().lock(), $($arg)*);
+    }};
+}
+
 mod bill;
 mod call;
 mod certificates;
@@ -113,7 +121,14 @@ fn parse() -> Cli {
         Err(e) if !e.use_stderr() => e.exit(),
         Err(e) => {
             let rendered = e.render().to_string();
-            eprint!("{}", output::redacted_usage_error(&rendered, &args));
+            {
+                use std::io::Write as _;
+                let _ = write!(
+                    std::io::stderr().lock(),
+                    "{}",
+                    output::redacted_usage_error(&rendered, &args)
+                );
+            }
             std::process::exit(e.exit_code())
         }
     }
@@ -172,21 +187,21 @@ fn report(error: &wechatpay::Error) -> ExitCode {
     };
     // Everything below may quote the server: one line each, control characters escaped.
     let line = |text: &dyn std::fmt::Display| output::one_line(&text.to_string());
-    eprintln!("error ({kind}): {}", line(error));
+    note!("error ({kind}): {}", line(error));
     if let Some(api) = error.api() {
-        eprintln!("  status:     {}", api.status());
-        eprintln!("  code:       {}", line(&api.code()));
-        eprintln!("  message:    {}", line(&api.message()));
+        note!("  status:     {}", api.status());
+        note!("  code:       {}", line(&api.code()));
+        note!("  message:    {}", line(&api.message()));
         if let Some(detail) = api.detail() {
             let pretty = serde_json::to_string_pretty(detail).unwrap_or_default();
-            eprintln!("  detail:     {}", output::terminal_safe(&pretty));
+            note!("  detail:     {}", output::terminal_safe(&pretty));
         }
-        eprintln!("  Request-ID: {}", line(&api.request_id().unwrap_or("-")));
+        note!("  Request-ID: {}", line(&api.request_id().unwrap_or("-")));
     }
     if let Some(verify) = error.verify() {
-        eprintln!("  check:      {}", line(verify.check()));
+        note!("  check:      {}", line(verify.check()));
         if let Some(id) = verify.response().and_then(wechatpay::Response::request_id) {
-            eprintln!("  Request-ID: {}", line(&id));
+            note!("  Request-ID: {}", line(&id));
         }
     }
     // Each cause once: a cause whose text an earlier line already holds is not repeated.
@@ -195,7 +210,7 @@ fn report(error: &wechatpay::Error) -> ExitCode {
     while let Some(cause) = source {
         let text = cause.to_string();
         if !shown.iter().any(|earlier| earlier.contains(&text)) {
-            eprintln!("  caused by:  {}", line(&text));
+            note!("  caused by:  {}", line(&text));
             shown.push(text);
         }
         source = cause.source();

@@ -41,7 +41,7 @@ pub(crate) fn body(bytes: &[u8], style: BodyStyle) {
             Err(_) => match std::str::from_utf8(bytes) {
                 Ok(text) => writeln!(out, "{}", for_stdout(text.trim_end_matches('\n'))),
                 Err(_) => {
-                    eprintln!(
+                    note!(
                         "(a binary answer of {} bytes is not shown on a terminal: save it with -o FILE, or pipe it)",
                         bytes.len()
                     );
@@ -75,7 +75,7 @@ pub(crate) fn for_stdout(text: &str) -> std::borrow::Cow<'_, str> {
 /// A note for a person waiting at a terminal (stderr); nothing when stderr is not a terminal.
 pub(crate) fn status(text: &str) {
     if std::io::stderr().is_terminal() {
-        eprintln!("{text}");
+        note!("{text}");
     }
 }
 

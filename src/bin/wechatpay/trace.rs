@@ -20,7 +20,7 @@ impl Middleware for Attempts {
             let outcome = next.run(request).await;
             match &outcome {
                 Ok(response) => show_response(response),
-                Err(error) => eprintln!("< {}", one_line(&error.to_string())),
+                Err(error) => note!("< {}", one_line(&error.to_string())),
             }
             outcome
         })
@@ -29,7 +29,7 @@ impl Middleware for Attempts {
 
 /// The `-v` line.
 pub(crate) fn summary(response: &Response, elapsed: Duration) {
-    eprintln!(
+    note!(
         "{} · Request-ID: {} · {} ms",
         response.status(),
         one_line(response.request_id().unwrap_or("-")),
@@ -39,7 +39,7 @@ pub(crate) fn summary(response: &Response, elapsed: Duration) {
 
 fn show_request(request: &Request) {
     let target = request.uri().path_and_query().map_or("/", |pq| pq.as_str());
-    eprintln!("> {} {}", request.method(), one_line(&request.uri().to_string()));
+    note!("> {} {}", request.method(), one_line(&request.uri().to_string()));
     for (name, value) in request.headers() {
         let value = String::from_utf8_lossy(value.as_bytes());
         let shown = if name == http::header::AUTHORIZATION {
@@ -47,7 +47,7 @@ fn show_request(request: &Request) {
         } else {
             value.into_owned()
         };
-        eprintln!("> {name}: {}", one_line(&shown));
+        note!("> {name}: {}", one_line(&shown));
     }
     if let Some(authorization) = request.headers().get(http::header::AUTHORIZATION) {
         let authorization = String::from_utf8_lossy(authorization.as_bytes());
@@ -59,17 +59,17 @@ fn show_request(request: &Request) {
             field("nonce_str"),
             String::from_utf8_lossy(request.body())
         );
-        eprintln!("> the signed message (each line ends in \\n):");
+        note!("> the signed message (each line ends in \\n):");
         for line in message.lines() {
-            eprintln!(">   {}", one_line(line));
+            note!(">   {}", one_line(line));
         }
     }
 }
 
 fn show_response(response: &Response) {
-    eprintln!("< {}", response.status());
+    note!("< {}", response.status());
     for (name, value) in response.headers() {
-        eprintln!("< {name}: {}", one_line(&String::from_utf8_lossy(value.as_bytes())));
+        note!("< {name}: {}", one_line(&String::from_utf8_lossy(value.as_bytes())));
     }
 }
 
@@ -80,11 +80,15 @@ fn parameter<'a>(authorization: &'a str, name: &str) -> Option<&'a str> {
     Some(&rest[..rest.find('"')?])
 }
 
-/// `Authorization` with the signature's value taken out.
+/// `Authorization` with the signature's value taken out; a header of another shape (a custom
+/// signer's) shows its scheme only.
 fn without_signature(authorization: &str) -> String {
     match parameter(authorization, "signature") {
         Some(signature) if !signature.is_empty() => authorization.replace(signature, "<redacted>"),
-        _ => terminal_safe(authorization),
+        _ => {
+            let scheme = authorization.split_whitespace().next().unwrap_or_default();
+            format!("{} <redacted>", terminal_safe(scheme))
+        }
     }
 }
 
@@ -99,5 +103,9 @@ mod tests {
         assert!(!shown.contains("c2lnbmF0dXJl"), "{shown}");
         assert!(shown.contains(r#"signature="<redacted>""#) && shown.contains(r#"nonce_str="N""#));
         assert_eq!(parameter(header, "timestamp"), Some("1"));
+        let odd = "Custom c2lnbmF0dXJl";
+        assert_eq!(without_signature(odd), "Custom <redacted>");
+        let unclosed = r#"WECHATPAY2-SHA256-RSA2048 signature="c2lnbmF0dXJl"#;
+        assert!(!without_signature(unclosed).contains("c2lnbmF0dXJl"));
     }
 }
