@@ -1,4 +1,5 @@
-//! Generates `src/catalog/generated/{nodes,entries}.rs` from `catalog/*.tsv`.
+//! Generates `src/catalog/generated/` (the accessors and the run-time entries) and
+//! `tests/generated/catalog_accessors.rs` from `catalog/*.tsv`.
 //!
 //! Run by `tests/catalog_codegen.rs`: it fails when the committed files differ from what this
 //! produces, and rewrites them when `WECHATPAY_REGENERATE=1` is set. Pure functions, std only.
@@ -79,6 +80,8 @@ const NODE_METHODS: &[&str] = &[
     "request",
     "request_async",
 ];
+/// The default host, named in the docs of endpoints that do not list their own.
+const DEFAULT_HOST: &str = "https://api.mch.weixin.qq.com/";
 
 fn snake(segment: &str) -> String {
     let mut out = String::new();
@@ -94,38 +97,31 @@ fn snake(segment: &str) -> String {
             out.push(c);
         }
     }
+    // An identifier cannot start with a digit.
+    if out.starts_with(|c: char| c.is_ascii_digit()) {
+        out.insert(0, '_');
+    }
     out
 }
 
 fn pascal(segment: &str) -> String {
-    if segment.is_empty() {
-        return "Empty".into();
-    }
-    let (prefix, body) = match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-        Some(var) => ("By", var),
-        None => ("", segment),
-    };
-    let mut out = String::from(prefix);
-    for word in snake(body).split('_').filter(|w| !w.is_empty()) {
+    let mut out = String::new();
+    for word in snake(segment).split('_').filter(|w| !w.is_empty()) {
         let mut chars = word.chars();
         if let Some(first) = chars.next() {
             out.push(first.to_ascii_uppercase());
             out.extend(chars);
         }
     }
+    if out.starts_with(|c: char| c.is_ascii_digit()) {
+        out.insert(0, 'N');
+    }
     out
 }
 
-/// The accessor for a segment, before collisions are resolved.
-pub(crate) fn accessor(segment: &str) -> String {
-    if segment.is_empty() {
-        return "_empty_".into();
-    }
-    if let Some(var) = segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-        return format!("_{var}_");
-    }
-    let name = snake(segment);
-    if NOT_RAW.contains(&name.as_str()) || NODE_METHODS.contains(&name.as_str()) {
+/// A name that is not a keyword: a raw identifier where Rust allows one, a trailing `_` elsewhere.
+fn not_keyword(name: String, also_taken: &[&str]) -> String {
+    if NOT_RAW.contains(&name.as_str()) || also_taken.contains(&name.as_str()) {
         format!("{name}_")
     } else if KEYWORDS.contains(&name.as_str()) {
         format!("r#{name}")
@@ -134,117 +130,351 @@ pub(crate) fn accessor(segment: &str) -> String {
     }
 }
 
-#[derive(Default)]
-struct Node {
-    children: BTreeMap<String, Node>,
-    /// (method, title, hosts) of endpoints that end here.
-    endpoints: Vec<(String, String, String)>,
+/// The names one path segment is known by, before collisions among siblings are resolved:
+/// the accessor method on the parent, the type, and the module that holds its children's types.
+/// `{name}` → `_name_()`, `ByName`, `by_name`; a trailing-slash path (empty segment) →
+/// `_empty_()`, `Empty`, `empty`.
+fn names(segment: &str) -> [String; 3] {
+    if segment.is_empty() {
+        return ["_empty_".into(), "Empty".into(), "empty".into()];
+    }
+    if let Some(var) = segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+        return [
+            format!("_{var}_"),
+            format!("By{}", pascal(var)),
+            format!("by_{}", snake(var)),
+        ];
+    }
+    [
+        not_keyword(snake(segment), NODE_METHODS),
+        not_keyword(pascal(segment), &[]),
+        not_keyword(snake(segment), &[]),
+    ]
 }
 
-fn doc_lines(out: &mut String, indent: &str, path: &str, node: &Node) {
-    let _ = writeln!(out, "{indent}/// `{path}`");
-    if !node.endpoints.is_empty() {
-        let _ = writeln!(out, "{indent}///");
+/// One endpoint that ends at a node.
+#[derive(Debug, Clone)]
+struct Endpoint {
+    method: String,
+    title: String,
+    /// Space-separated, empty for the default host.
+    hosts: String,
+    request: String,
+}
+
+/// The path tree as the catalog lists it.
+#[derive(Default)]
+struct Raw {
+    children: BTreeMap<String, Raw>,
+    endpoints: Vec<Endpoint>,
+}
+
+/// A node of the path tree with every name it is known by, resolved once: the accessors, the
+/// module tree and the generated test all read them from here.
+#[derive(Debug)]
+pub(crate) struct Node {
+    segment: String,
+    /// `v3/pay/transactions/native`.
+    path: String,
+    /// The call chain that reaches it: `client.v3().pay().transactions().native()`.
+    call: String,
+    /// The method on the parent.
+    accessor: String,
+    /// The type, in the module of its parent's children.
+    type_name: String,
+    /// The module that holds its children's types.
+    module: String,
+    endpoints: Vec<Endpoint>,
+    children: Vec<Node>,
+}
+
+/// Adds `_` until `name` is not taken.
+fn unique(taken: &mut BTreeSet<String>, mut name: String) -> String {
+    while !taken.insert(name.clone()) {
+        name.push('_');
     }
-    for (method, title, host) in &node.endpoints {
-        let host = if host.is_empty() {
-            "https://api.mch.weixin.qq.com/".to_owned()
-        } else {
-            host.replace(' ', "`, `")
-        };
-        let _ = writeln!(out, "{indent}/// - `{method}` {title} (`{host}`)");
+    name
+}
+
+fn resolve(segment: &str, path: String, call: String, resolved: [String; 3], raw: Raw) -> Node {
+    let [accessor, type_name, module] = resolved;
+    // Kebab (and other non-underscore) spellings keep the plain names; a literal-underscore twin
+    // (`policy_periods` next to `policy-periods`) gets the trailing `_`.
+    let mut ordered: Vec<(String, Raw)> = raw.children.into_iter().collect();
+    ordered.sort_by_key(|(segment, _)| (segment.contains('_') && !segment.starts_with('{'), segment.clone()));
+    let mut taken: [BTreeSet<String>; 3] = Default::default();
+    let children = ordered
+        .into_iter()
+        .map(|(child, raw)| {
+            let [a, t, m] = names(&child);
+            let wanted = [
+                unique(&mut taken[0], a),
+                unique(&mut taken[1], t),
+                unique(&mut taken[2], m),
+            ];
+            let child_path = if path.is_empty() {
+                child.clone()
+            } else {
+                format!("{path}/{child}")
+            };
+            let child_call = format!("{call}.{}()", wanted[0]);
+            resolve(&child, child_path, child_call, wanted, raw)
+        })
+        .collect();
+    Node {
+        segment: segment.to_owned(),
+        path,
+        call,
+        accessor,
+        type_name,
+        module,
+        endpoints: raw.endpoints,
+        children,
     }
+}
+
+/// The catalog as a tree; its children are `v2` and `v3`.
+pub(crate) fn tree(rows: &[Row]) -> Node {
+    let mut root = Raw::default();
+    for row in rows {
+        let mut node = &mut root;
+        for segment in row.path.split('/') {
+            node = node.children.entry(segment.to_owned()).or_default();
+        }
+        node.endpoints.push(Endpoint {
+            method: row.method.clone(),
+            title: row.title.clone(),
+            hosts: row.meta.get("host").cloned().unwrap_or_default(),
+            request: row.meta.get("request").cloned().unwrap_or_default(),
+        });
+    }
+    let names = [String::new(), String::new(), String::new()];
+    resolve("", String::new(), "client".into(), names, root)
 }
 
 fn escape(text: &str) -> String {
     text.replace('\\', "\\\\").replace('"', "\\\"")
 }
 
-/// `nodes.rs`: one type per catalog prefix under `v3` and `v2`, accessors for real continuations,
-/// verbs on the nodes where endpoints end.
-pub(crate) fn nodes(rows: &[Row]) -> String {
-    let mut root = Node::default();
-    for row in rows {
-        let mut node = &mut root;
-        for segment in row.path.split('/') {
-            node = node.children.entry(segment.to_owned()).or_default();
-        }
-        node.endpoints.push((
-            row.method.clone(),
-            row.title.clone(),
-            row.meta.get("host").cloned().unwrap_or_default(),
-        ));
-    }
-    let mut out = String::from(
-        "// @generated by codegen/catalog.rs from catalog/*.tsv — do not edit; see tests/catalog_codegen.rs\n\n",
-    );
-    let mut used_types = BTreeSet::new();
-    for (version, type_name) in [("v3", "V3"), ("v2", "V2")] {
-        if let Some(node) = root.children.get(version) {
-            emit(&mut out, &mut used_types, version, type_name, node);
-        }
-    }
-    out
+const HEADER: &str =
+    "// @generated by codegen/catalog.rs from catalog/*.tsv — do not edit; see tests/catalog_codegen.rs\n";
+
+/// `"` and `\` in a segment, for a string literal.
+fn literal(segment: &str) -> String {
+    format!("\"{}\"", escape(segment))
 }
 
-fn unique(used: &mut BTreeSet<String>, wanted: String) -> String {
-    let mut name = wanted.clone();
-    let mut n = 2;
-    while !used.insert(name.clone()) {
-        name = format!("{wanted}{n}");
-        n += 1;
+/// The one-line example on a node where endpoints end: its first method, with the path's
+/// variables and the body its request kind takes.
+fn example(node: &Node) -> String {
+    let first = &node.endpoints[0];
+    let mut options: Vec<String> = node
+        .path
+        .split('/')
+        .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+        .map(|var| format!("\"{var}\": \"…\""))
+        .collect();
+    if first.method != "GET" && first.method != "DELETE" {
+        match first.request.as_str() {
+            "none" | "multipart" => {}
+            "xml" => options.push("\"xml\": {…}".into()),
+            _ => options.push("\"json\": {…}".into()),
+        }
     }
-    name
+    let options = if options.is_empty() {
+        "()".to_owned()
+    } else {
+        format!("json!({{{}}})", options.join(", "))
+    };
+    format!("{}.{}({options})", node.call, first.method.to_lowercase())
 }
 
-fn emit(out: &mut String, used: &mut BTreeSet<String>, path: &str, type_name: &str, node: &Node) -> String {
-    let type_name = unique(used, type_name.to_owned());
-    // Children first get their names: accessors must be unique within the parent.
-    let mut accessors = BTreeSet::new();
-    let mut children = Vec::new();
-    // Kebab (and other non-underscore) spellings keep the plain name; a literal-underscore twin
-    // (`policy_periods` next to `policy-periods`) gets the trailing `_`.
-    let mut ordered: Vec<(&String, &Node)> = node.children.iter().collect();
-    ordered.sort_by_key(|(segment, _)| (segment.contains('_') && !segment.starts_with('{'), (*segment).clone()));
-    for (segment, child) in ordered {
-        let mut name = accessor(segment);
-        while !accessors.insert(name.clone()) {
-            name.push('_');
-        }
-        let child_path = format!("{path}/{segment}");
-        let child_type = emit(
+/// The rustdoc of a node's type: its path, then each endpoint's method, title and host(s), then
+/// an example call.
+fn type_doc(out: &mut String, indent: &str, node: &Node) {
+    let _ = writeln!(out, "{indent}/// `{}`", node.path);
+    if node.endpoints.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "{indent}///");
+    for endpoint in &node.endpoints {
+        let hosts = if endpoint.hosts.is_empty() {
+            DEFAULT_HOST.to_owned()
+        } else {
+            endpoint.hosts.replace(' ', "`, `")
+        };
+        let _ = writeln!(
             out,
-            used,
-            &child_path,
-            &format!("{type_name}{}", pascal(segment)),
-            child,
+            "{indent}/// - `{}` {} (`{hosts}`)",
+            endpoint.method, endpoint.title
         );
-        children.push((segment.clone(), name, child_type, child_path, child));
     }
-    doc_lines(out, "", path, node);
-    let _ = writeln!(
-        out,
-        "#[derive(Clone, Debug)]\npub struct {type_name}(pub(crate) Chain);\nnode!({type_name});"
-    );
+    let _ = writeln!(out, "{indent}///\n{indent}/// `{}`", example(node));
+}
+
+/// The rustdoc of an accessor method: the path, and what ends there.
+fn accessor_doc(out: &mut String, indent: &str, node: &Node) {
+    let ends: Vec<String> = node
+        .endpoints
+        .iter()
+        .map(|e| format!("`{}` {}", e.method, e.title))
+        .collect();
+    if ends.is_empty() {
+        let _ = writeln!(out, "{indent}/// `{}`", node.path);
+    } else {
+        let _ = writeln!(out, "{indent}/// `{}`: {}", node.path, ends.join("; "));
+    }
+}
+
+/// A node's type, its verbs, and its accessors (whose types live in `node.module`).
+fn emit_type(out: &mut String, indent: &str, node: &Node) {
+    let name = &node.type_name;
+    type_doc(out, indent, node);
+    let _ = writeln!(out, "{indent}#[derive(Clone, Debug)]");
+    let _ = writeln!(out, "{indent}pub struct {name}(pub(crate) crate::Chain);");
+    let _ = writeln!(out, "{indent}node!({name});");
     if !node.endpoints.is_empty() {
-        let methods: BTreeSet<String> = node.endpoints.iter().map(|(m, _, _)| m.to_lowercase()).collect();
-        let verbs: Vec<String> = methods.into_iter().collect();
-        let _ = writeln!(out, "verbs!({type_name}: {});", verbs.join(", "));
+        let verbs: BTreeSet<String> = node.endpoints.iter().map(|e| e.method.to_lowercase()).collect();
+        let verbs: Vec<String> = verbs.into_iter().collect();
+        let _ = writeln!(out, "{indent}verbs!({name}: {});", verbs.join(", "));
     }
-    if !children.is_empty() {
-        let _ = writeln!(out, "impl {type_name} {{");
-        for (segment, name, child_type, child_path, child) in &children {
-            doc_lines(out, "    ", child_path, child);
+    if node.children.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "{indent}impl {name} {{");
+    for (i, child) in node.children.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        accessor_doc(out, &format!("{indent}    "), child);
+        let ty = format!("{}::{}", node.module, child.type_name);
+        // Laid out as rustfmt would (120 columns, call arguments up to 72), so `cargo fmt` leaves
+        // the generated files alone.
+        let signature = format!("{indent}    pub fn {}(&self) -> {ty} {{", child.accessor);
+        if signature.len() <= 120 {
+            let _ = writeln!(out, "{signature}");
+        } else {
             let _ = writeln!(
                 out,
-                "    pub fn {name}(&self) -> {child_type} {{\n        {child_type}(self.0.chain(\"{}\"))\n    }}",
-                escape(segment)
+                "{indent}    pub fn {}(\n{indent}        &self,\n{indent}    ) -> {ty} {{",
+                child.accessor
             );
         }
-        let _ = writeln!(out, "}}");
+        let argument = format!("self.0.chain({})", literal(&child.segment));
+        let body = format!("{indent}        {ty}({argument})");
+        if body.len() <= 120 && argument.len() <= 72 {
+            let _ = writeln!(out, "{body}");
+        } else {
+            let _ = writeln!(
+                out,
+                "{indent}        {ty}(\n{indent}            {argument},\n{indent}        )"
+            );
+        }
+        let _ = writeln!(out, "{indent}    }}");
     }
-    out.push('\n');
-    type_name
+    let _ = writeln!(out, "{indent}}}");
+}
+
+/// The items of `node.module`: the types of `node`'s children, then the modules of theirs
+/// (inline, or a `pub mod x;` line when `files` collects them into files of their own).
+fn emit_module(out: &mut String, indent: &str, node: &Node, mut files: Option<&mut Vec<(String, String)>>) {
+    for (i, child) in node.children.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        emit_type(out, indent, child);
+    }
+    for child in node.children.iter().filter(|c| !c.children.is_empty()) {
+        out.push('\n');
+        let _ = writeln!(out, "{indent}/// The nodes below `{}`.", child.path);
+        match files.as_deref_mut() {
+            Some(files) => {
+                let file = child.module.trim_start_matches("r#");
+                if file != child.module {
+                    let _ = writeln!(out, "{indent}#[path = \"{file}.rs\"]");
+                }
+                let _ = writeln!(out, "{indent}pub mod {};", child.module);
+                let mut body = String::from(HEADER);
+                body.push('\n');
+                emit_module(&mut body, "", child, None);
+                files.push((format!("{file}.rs"), body));
+            }
+            None => {
+                let _ = writeln!(out, "{indent}pub mod {} {{", child.module);
+                emit_module(out, &format!("{indent}    "), child, None);
+                let _ = writeln!(out, "{indent}}}");
+            }
+        }
+    }
+}
+
+/// The accessor sources, as (path under `src/catalog/generated/`, text):
+/// - `roots.rs`, included by `accessors.rs`: the `V3` and `V2` types;
+/// - `v3/mod.rs`, `v2/mod.rs`: the types one level below them (`accessors.rs` declares both);
+/// - `v3/pay.rs`, …: one file per top-level segment, deeper levels as nested modules.
+pub(crate) fn accessors(tree: &Node) -> Vec<(String, String)> {
+    let mut roots = String::from(HEADER);
+    let mut files = Vec::new();
+    for version in &tree.children {
+        roots.push('\n');
+        emit_type(&mut roots, "", version);
+        let mut below = Vec::new();
+        let mut body = String::from(HEADER);
+        body.push('\n');
+        emit_module(&mut body, "", version, Some(&mut below));
+        files.push((format!("{}/mod.rs", version.module), body));
+        files.extend(
+            below
+                .into_iter()
+                .map(|(file, text)| (format!("{}/{file}", version.module), text)),
+        );
+    }
+    files.insert(0, ("roots.rs".to_owned(), roots));
+    files
+}
+
+/// The nodes where endpoints end, in path order.
+fn endpoints_of<'a>(node: &'a Node, out: &mut Vec<&'a Node>) {
+    if !node.endpoints.is_empty() {
+        out.push(node);
+    }
+    for child in &node.children {
+        endpoints_of(child, out);
+    }
+}
+
+/// `tests/generated/catalog_accessors.rs` (included by `tests/catalog_accessors.rs`): every
+/// endpoint, v3 and v2, through its accessor, against the emulator.
+pub(crate) fn accessor_test(tree: &Node) -> String {
+    let mut nodes = Vec::new();
+    endpoints_of(tree, &mut nodes);
+    nodes.sort_by(|a, b| a.path.cmp(&b.path));
+    let mut out = String::from(HEADER);
+    out.push_str("\n#[test]\nfn every_endpoint_is_reachable_by_its_accessor() {\n    let check = Check::new();\n");
+    for node in nodes {
+        let methods: Vec<String> = node.endpoints.iter().map(|e| format!("\"{}\"", e.method)).collect();
+        let calls: Vec<String> = node
+            .endpoints
+            .iter()
+            .map(|e| {
+                format!(
+                    "&|o: serde_json::Value| {{ let _ = node.{}(o); }}",
+                    e.method.to_lowercase()
+                )
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "    {{ let node = check.{}; check.endpoint(node.path(), \"{}\", &[{}], &[{}]); }}",
+            node.call,
+            escape(&node.path),
+            methods.join(", "),
+            calls.join(", ")
+        );
+    }
+    // Against the compiled catalog, not a number written here: a stale generated test fails.
+    let _ = writeln!(out, "    check.finish(wechatpay::catalog::entries().len());\n}}");
+    out
 }
 
 fn list(text: Option<&String>) -> String {
@@ -260,9 +490,7 @@ fn list(text: Option<&String>) -> String {
 
 /// `entries.rs`: the run-time metadata of every endpoint, v2 included.
 pub(crate) fn entries(rows: &[Row]) -> String {
-    let mut out = String::from(
-        "// @generated by codegen/catalog.rs from catalog/*.tsv — do not edit; see tests/catalog_codegen.rs\n\n",
-    );
+    let mut out = format!("{HEADER}\n");
     let _ = writeln!(out, "pub(crate) static ENTRIES: &[Entry] = &[");
     for row in rows {
         let m = |k: &str| row.meta.get(k).cloned().unwrap_or_default();
@@ -299,81 +527,5 @@ pub(crate) fn entries(rows: &[Row]) -> String {
         );
     }
     let _ = writeln!(out, "];");
-    out
-}
-
-/// The accessor call chain for a v3 path: `.v3().pay().transactions()`.
-fn accessor_chain(path: &str, siblings: &BTreeMap<String, BTreeSet<String>>) -> String {
-    let mut out = String::new();
-    let mut parent = String::new();
-    for segment in path.split('/') {
-        let names = siblings.get(&parent).cloned().unwrap_or_default();
-        // Resolve as `emit` does: non-underscore spellings first, then `_` until unique.
-        let mut ordered: Vec<&String> = names.iter().collect();
-        ordered.sort_by_key(|s| (s.contains('_') && !s.starts_with('{'), (*s).clone()));
-        let mut taken = BTreeSet::new();
-        let mut chosen = String::new();
-        for sibling in ordered {
-            let mut name = accessor(sibling);
-            while !taken.insert(name.clone()) {
-                name.push('_');
-            }
-            if sibling == segment {
-                chosen = name;
-            }
-        }
-        let _ = write!(out, ".{chosen}()");
-        parent = if parent.is_empty() {
-            segment.to_owned()
-        } else {
-            format!("{parent}/{segment}")
-        };
-    }
-    out
-}
-
-/// `tests/generated/catalog_accessors.rs` (included by `tests/catalog_accessors.rs`): every
-/// endpoint, v3 and v2, through its accessor, against the emulator.
-pub(crate) fn accessor_test(rows: &[Row]) -> String {
-    let mut siblings: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for row in rows {
-        let mut parent = String::new();
-        for segment in row.path.split('/') {
-            siblings.entry(parent.clone()).or_default().insert(segment.to_owned());
-            parent = if parent.is_empty() {
-                segment.to_owned()
-            } else {
-                format!("{parent}/{segment}")
-            };
-        }
-    }
-    let mut by_path: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-    for row in rows {
-        by_path.entry(&row.path).or_default().push(row.method.to_lowercase());
-    }
-    let mut out = String::from(
-        "// @generated by codegen/catalog.rs from catalog/*.tsv — do not edit; see tests/catalog_codegen.rs\n\n\
-         #[test]\nfn every_endpoint_is_reachable_by_its_accessor() {\n    let check = Check::new();\n",
-    );
-    for (path, verbs) in &by_path {
-        let chain = accessor_chain(path, &siblings);
-        let calls: Vec<String> = verbs
-            .iter()
-            .map(|v| format!("&|o: serde_json::Value| {{ let _ = node.{v}(o); }}"))
-            .collect();
-        let _ = writeln!(
-            out,
-            "    {{ let node = check.client{chain}; check.endpoint(node.path(), \"{}\", &[{}], &[{}]); }}",
-            escape(path),
-            verbs
-                .iter()
-                .map(|v| format!("\"{}\"", v.to_uppercase()))
-                .collect::<Vec<_>>()
-                .join(", "),
-            calls.join(", ")
-        );
-    }
-    // Against the compiled catalog, not a number written here: a stale generated test fails.
-    let _ = writeln!(out, "    check.finish(wechatpay::catalog::entries().len());\n}}");
     out
 }

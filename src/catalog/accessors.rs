@@ -1,12 +1,37 @@
 //! The generated accessor types: one per catalog prefix under `v3` and `v2`, reached from
 //! [`Client::v3`](crate::Client::v3) and [`Client::v2`](crate::Client::v2).
 //!
+//! The modules follow the path, so the docs can be browsed like the API: the node for
+//! `v3/pay/transactions/native` is [`v3::pay::transactions::Native`], and its page lists the
+//! method, the Chinese title, the host and a one-line example call. A node's children are the
+//! types of the module named after it ([`v3::pay::transactions`] for
+//! [`v3::pay::Transactions`]).
+//!
+//! ```
+//! use wechatpay::catalog::accessors::v3::pay::transactions::Native;
+//!
+//! # fn demo(client: wechatpay::Client) {
+//! let native: Native = client.v3().pay().transactions().native();
+//! assert_eq!(native.path(), "v3/pay/transactions/native");
+//! # }
+//! ```
+//!
 //! Each node has `chain`, `seg`, index, `path` and `as_chain` (to go where the catalog does not
-//! yet), and exactly the verbs the catalog lists for it. Naming: `card-member` → `card_member()`,
-//! `{name}` → `_name_()`, a trailing-slash path → `_empty_()`, Rust keywords as raw identifiers
-//! (`r#return()`), and a trailing `_` where a name would clash — with a verb (`delete_()` for the
-//! segment `delete`), with `self`/`super`/`crate`, or with a sibling (`policy_periods_()` is the
-//! literal `policy_periods`, `policy_periods()` the kebab `policy-periods`).
+//! yet), and exactly the verbs the catalog lists for it.
+//!
+//! ## Naming
+//!
+//! | segment | accessor | type | module |
+//! |---|---|---|---|
+//! | `card-member` | `card_member()` | `CardMember` | `card_member` |
+//! | `{out_trade_no}` | `_out_trade_no_()` | `ByOutTradeNo` | `by_out_trade_no` |
+//! | (empty: a trailing-slash path) | `_empty_()` | `Empty` | `empty` |
+//! | `return` (a Rust keyword) | `r#return()` | `Return` | `r#return` |
+//!
+//! A trailing `_` goes where a name would clash: with a verb (`delete_()` for the segment
+//! `delete`), with `self`/`super`/`crate`, or with a sibling (`policy_periods_()`,
+//! `PolicyPeriods_` and `policy_periods_` are the literal `policy_periods`; `policy_periods()`,
+//! `PolicyPeriods` and `policy_periods` the kebab `policy-periods`).
 //!
 //! Only real continuations exist:
 //!
@@ -46,19 +71,17 @@
 //! ```
 //!
 
-use crate::chain::Chain;
-
 /// What every node has.
 macro_rules! node {
     ($name:ident) => {
         impl $name {
-            /// A path below this node, literal (see [`Chain::chain`]).
-            pub fn chain(&self, path: &str) -> Chain {
+            /// A path below this node, literal (see [`Chain::chain`](crate::Chain::chain)).
+            pub fn chain(&self, path: &str) -> crate::Chain {
                 self.0.chain(path)
             }
 
-            /// A segment below this node, named the PHP way (see [`Chain::seg`]).
-            pub fn seg(&self, segment: &str) -> Chain {
+            /// A segment below this node, named the PHP way (see [`Chain::seg`](crate::Chain::seg)).
+            pub fn seg(&self, segment: &str) -> crate::Chain {
                 self.0.seg(segment)
             }
 
@@ -68,15 +91,15 @@ macro_rules! node {
             }
 
             /// The untyped node, with every verb.
-            pub fn as_chain(&self) -> &Chain {
+            pub fn as_chain(&self) -> &crate::Chain {
                 &self.0
             }
         }
 
-        impl std::ops::Index<&'static str> for $name {
-            type Output = Chain;
+        impl ::core::ops::Index<&'static str> for $name {
+            type Output = crate::Chain;
 
-            fn index(&self, path: &'static str) -> &Chain {
+            fn index(&self, path: &'static str) -> &crate::Chain {
                 &self.0[path]
             }
         }
@@ -97,18 +120,26 @@ macro_rules! verbs {
     (@one delete) => { verbs!(@pair delete, delete_async, "DELETE"); };
     (@pair $verb:ident, $verb_async:ident, $method:literal) => {
         #[doc = concat!("`", $method, "` this endpoint (blocking).")]
-        pub fn $verb(&self, options: impl Into<crate::Options>) -> crate::Result<crate::Response> {
+        pub fn $verb(&self, options: impl ::core::convert::Into<crate::Options>) -> crate::Result<crate::Response> {
             self.0.$verb(options)
         }
 
         #[doc = concat!("`", $method, "` this endpoint; the future is `Send + 'static`.")]
         pub fn $verb_async(
             &self,
-            options: impl Into<crate::Options>,
-        ) -> impl std::future::Future<Output = crate::Result<crate::Response>> + Send + 'static {
+            options: impl ::core::convert::Into<crate::Options>,
+        ) -> impl ::core::future::Future<Output = crate::Result<crate::Response>> + ::core::marker::Send + 'static {
             self.0.$verb_async(options)
         }
     };
 }
 
-include!("generated/nodes.rs");
+include!("generated/roots.rs");
+
+/// The nodes below `v3`.
+#[path = "generated/v3/mod.rs"]
+pub mod v3;
+
+/// The nodes below `v2`.
+#[path = "generated/v2/mod.rs"]
+pub mod v2;
