@@ -24,7 +24,7 @@ fn fixture(rel: &str) -> String {
     std::fs::read_to_string(format!("{}/tests/fixtures/{rel}", env!("CARGO_MANIFEST_DIR"))).unwrap()
 }
 
-#[path = "../tests/common/loopback.rs"]
+#[path = "../tests/it/common/loopback.rs"]
 mod loopback;
 
 /// Serves one pre-signed answer to every request.

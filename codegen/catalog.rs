@@ -1,5 +1,5 @@
 //! Generates `src/catalog/generated/` (the accessors and the run-time entries) and
-//! `tests/generated/catalog_accessors.rs` from `catalog/*.tsv`.
+//! `tests/it/generated/catalog_accessors.rs` from `catalog/*.tsv`.
 //!
 //! Run by `tests/catalog_codegen.rs`: it fails when the committed files differ from what this
 //! produces, and rewrites them when `WECHATPAY_REGENERATE=1` is set. Pure functions, std only.
@@ -443,7 +443,7 @@ fn endpoints_of<'a>(node: &'a Node, out: &mut Vec<&'a Node>) {
     }
 }
 
-/// `tests/generated/catalog_accessors.rs` (included by `tests/catalog_accessors.rs`): every
+/// `tests/it/generated/catalog_accessors.rs` (included by `tests/it/catalog_accessors.rs`): every
 /// endpoint, v3 and v2, through its accessor, against the emulator.
 pub(crate) fn accessor_test(tree: &Node) -> String {
     let mut nodes = Vec::new();
@@ -456,12 +456,7 @@ pub(crate) fn accessor_test(tree: &Node) -> String {
         let calls: Vec<String> = node
             .endpoints
             .iter()
-            .map(|e| {
-                format!(
-                    "&|o: serde_json::Value| {{ let _ = node.{}(o); }}",
-                    e.method.to_lowercase()
-                )
-            })
+            .map(|e| format!("&|o: Value| {{ let _ = node.{}(o); }}", e.method.to_lowercase()))
             .collect();
         let _ = writeln!(
             out,

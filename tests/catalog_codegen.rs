@@ -39,7 +39,7 @@ fn generated_catalog_is_current() {
         .collect();
     outputs.push(("src/catalog/generated/entries.rs".into(), catalog::entries(&rows)));
     outputs.push((
-        "tests/generated/catalog_accessors.rs".into(),
+        "tests/it/generated/catalog_accessors.rs".into(),
         catalog::accessor_test(&tree),
     ));
 

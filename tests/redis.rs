@@ -3,10 +3,14 @@
 //! instances, keep one merchant's limit together; when Redis dies calls go on under the
 //! in-process fallback without waiting past their timeout, and when it returns it is used again.
 
+#[path = "it/common/certificates.rs"]
+mod certificates;
+
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use certificates::{certificate_emulator, downloads_seen};
 use serde_json::json;
 use wechatpay::emulator::{Emulator, Fault, Mode};
 use wechatpay::{Builder, Client, RedisStore, RetryPolicy, Rsa};
@@ -96,24 +100,6 @@ fn auto_instance(emulator: &Emulator, redis_url: &str) -> Client {
         .retry(RetryPolicy::none())
         .build()
         .unwrap()
-}
-
-/// A certificate-mode emulator that does not enforce rate limits.
-fn certificate_emulator() -> Emulator {
-    Emulator::builder()
-        .mode(Mode::PlatformCertificate)
-        .rate_limits(false)
-        .start()
-        .unwrap()
-}
-
-/// How many `GET v3/certificates` the emulator answered.
-fn downloads_seen(emulator: &Emulator) -> usize {
-    emulator
-        .received()
-        .iter()
-        .filter(|r| r.method == http::Method::GET && r.target.starts_with("/v3/certificates"))
-        .count()
 }
 
 // ---- Separate OS processes -------------------------------------------------------------------
