@@ -96,7 +96,7 @@ impl Certificate {
 
     /// `-----BEGIN CERTIFICATE-----` PEM.
     pub fn to_pem(&self) -> String {
-        pem::encode("CERTIFICATE", &self.0.der)
+        pem::encode(pem::Label::Certificate, &self.0.der)
     }
 }
 

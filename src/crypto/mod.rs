@@ -26,6 +26,6 @@ pub use rsa::Rsa;
 
 /// PEM-encodes DER (for the emulator's generated keys).
 #[cfg(feature = "emulator")]
-pub(crate) fn pem_encode(label: &str, der: &[u8]) -> String {
-    pem::encode(label, der)
+pub(crate) fn pem_encode_private_key(pkcs8: &[u8]) -> String {
+    pem::encode(pem::Label::PrivateKey, pkcs8)
 }

@@ -1,10 +1,16 @@
-//! A small, tolerant PEM reader and writer.
+//! PEM: a small, tolerant reader of our own, and `pem-rfc7468`'s writer.
 //!
-//! Tolerant of what real key files contain (CRLF, text before the first block, several blocks);
-//! strict about what matters (matching END line, valid base64, no legacy encryption headers), with
-//! errors that say which of these went wrong.
+//! The reader is tolerant of what real key files and pasted keys contain (CRLF, text before the
+//! first block, several blocks, any line width, lost padding, a whole key flattened onto one line
+//! by an environment variable, indentation); strict about what matters (matching END line, valid
+//! base64, no legacy encryption headers), with errors that say which of these went wrong and never
+//! quote key material. The crates we measured are not: `pem-rfc7468` follows RFC 7468 strictly
+//! (64-column lines, padding, one block per call, no trailing spaces) and rejects most of the
+//! shapes above; `rustls-pki-types` skips labels it does not know (`ENCRYPTED PRIVATE KEY`,
+//! `RSA PUBLIC KEY`), misses indented blocks, and its unclosed-BEGIN error quotes the key's bytes.
+//! What we write is plain RFC 7468, so the writer is `pem-rfc7468`'s.
 
-use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::DecodePaddingMode;
 use base64::Engine;
 use zeroize::Zeroizing;
@@ -118,22 +124,30 @@ pub(crate) fn parse_all(text: &[u8]) -> Result<Vec<PemBlock>, KeyError> {
     Ok(blocks)
 }
 
-/// Encodes DER as PEM with 64-column lines and a trailing newline.
-pub(crate) fn encode(label: &str, der: &[u8]) -> String {
-    let b64 = STANDARD.encode(der);
-    let mut out = String::with_capacity(b64.len() + b64.len() / 64 + 2 * label.len() + 40);
-    out.push_str("-----BEGIN ");
-    out.push_str(label);
-    out.push_str("-----\n");
-    for line in b64.as_bytes().chunks(64) {
-        // base64 output is ASCII, so every chunk is valid UTF-8.
-        out.push_str(std::str::from_utf8(line).unwrap_or_default());
-        out.push('\n');
+/// The labels this crate writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Label {
+    Certificate,
+    PublicKey,
+    /// PKCS#8, unencrypted (the emulator's generated keys).
+    #[cfg_attr(not(feature = "emulator"), allow(dead_code))]
+    PrivateKey,
+}
+
+impl Label {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Certificate => "CERTIFICATE",
+            Self::PublicKey => "PUBLIC KEY",
+            Self::PrivateKey => "PRIVATE KEY",
+        }
     }
-    out.push_str("-----END ");
-    out.push_str(label);
-    out.push_str("-----\n");
-    out
+}
+
+/// Encodes DER as PEM with 64-column lines and a trailing newline, as `openssl` writes it.
+pub(crate) fn encode(label: Label, der: &[u8]) -> String {
+    // Fails only for a label RFC 7468 does not allow; every `Label` is one it does (tested).
+    pem_rfc7468::encode_string(label.as_str(), pem_rfc7468::LineEnding::LF, der).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -142,7 +156,7 @@ mod tests {
 
     #[test]
     fn round_trip_with_crlf_and_preamble() {
-        let pem = encode("PUBLIC KEY", &[1, 2, 3, 250, 251]).replace('\n', "\r\n");
+        let pem = encode(Label::PublicKey, &[1, 2, 3, 250, 251]).replace('\n', "\r\n");
         let text = format!("Certificate:\n  some openssl -text output\n{pem}");
         let blocks = parse_all(text.as_bytes()).unwrap();
         assert_eq!(blocks.len(), 1);
@@ -152,13 +166,60 @@ mod tests {
 
     #[test]
     fn several_blocks_in_order() {
-        let text = encode("EC PARAMETERS", &[6, 1]) + &encode("EC PRIVATE KEY", &[48, 0]);
+        let text = encode(Label::Certificate, &[6, 1]) + &encode(Label::PrivateKey, &[48, 0]);
         let labels: Vec<_> = parse_all(text.as_bytes())
             .unwrap()
             .into_iter()
             .map(|b| b.label)
             .collect();
-        assert_eq!(labels, ["EC PARAMETERS", "EC PRIVATE KEY"]);
+        assert_eq!(labels, ["CERTIFICATE", "PRIVATE KEY"]);
+    }
+
+    #[test]
+    fn every_label_encodes_as_openssl_writes_it() {
+        for label in [Label::Certificate, Label::PublicKey, Label::PrivateKey] {
+            // 100 bytes: 136 base64 characters, two full 64-column lines and a padded rest.
+            let der: Vec<u8> = (0..100).collect();
+            let b64 = base64::engine::general_purpose::STANDARD.encode(&der);
+            let name = label.as_str();
+            let expected = format!(
+                "-----BEGIN {name}-----\n{}\n{}\n{}\n-----END {name}-----\n",
+                &b64[..64],
+                &b64[64..128],
+                &b64[128..]
+            );
+            assert_eq!(encode(label, &der), expected);
+        }
+    }
+
+    /// Shapes real keys arrive in, each read to the same DER.
+    #[test]
+    fn pasted_and_reflowed_keys_are_read() {
+        let der: Vec<u8> = (0..=255).collect();
+        let pem = encode(Label::PrivateKey, &der);
+        let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+        let wrap = |width: usize, text: &str| {
+            let lines: Vec<&str> = text
+                .as_bytes()
+                .chunks(width)
+                .map(|c| std::str::from_utf8(c).unwrap())
+                .collect();
+            lines.join("\n")
+        };
+        let block = |body: String| format!("-----BEGIN PRIVATE KEY-----\n{body}\n-----END PRIVATE KEY-----\n");
+        for (shape, text) in [
+            ("wrapped at 76 columns", block(wrap(76, &body))),
+            ("body on one line", block(body.clone())),
+            ("padding lost", block(wrap(64, body.trim_end_matches('=')))),
+            ("flattened onto one line", pem.replace('\n', " ")),
+            ("trailing spaces", pem.replace('\n', "  \n")),
+            ("indented", pem.lines().map(|l| format!("    {l}\n")).collect()),
+            ("no final newline", pem.trim_end().to_owned()),
+        ] {
+            let blocks = parse_all(text.as_bytes()).unwrap_or_else(|e| panic!("{shape}: {e}"));
+            assert_eq!(blocks.len(), 1, "{shape}");
+            assert_eq!(&blocks[0].der[..], &der[..], "{shape}");
+        }
     }
 
     #[test]

@@ -66,7 +66,7 @@ impl PublicKey {
 
     /// `-----BEGIN PUBLIC KEY-----` PEM (SPKI), as WeChat Pay publishes its public keys.
     pub fn to_pem(&self) -> String {
-        pem::encode("PUBLIC KEY", &self.0.der.spki)
+        pem::encode(pem::Label::PublicKey, &self.0.der.spki)
     }
 
     /// Lowercase hex SHA-256 of the SPKI DER: a short, stable name for logs.

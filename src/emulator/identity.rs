@@ -89,10 +89,7 @@ fn generate(issue: Issue<'_>) -> Result<(KeyMaterial, RsaPrivateKey)> {
         .to_pkcs8_der()
         .map_err(|e| failed("encode the key")(e.to_string()))?;
     let private = PrivateKey::from_pkcs8_der(pkcs8.as_bytes())?;
-    let pkcs8_pem = Some(Zeroizing::new(crate::crypto::pem_encode(
-        "PRIVATE KEY",
-        pkcs8.as_bytes(),
-    )));
+    let pkcs8_pem = Some(Zeroizing::new(crate::crypto::pem_encode_private_key(pkcs8.as_bytes())));
     let certificate = match issue {
         Issue::None => None,
         Issue::SelfSigned { subject, serial } => Some(certify(&key, subject, serial, None, false, None)?),
