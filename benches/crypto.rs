@@ -19,17 +19,17 @@ fn rsa(c: &mut Criterion) {
     let mut group = c.benchmark_group("rsa2048");
     group.throughput(Throughput::Elements(1));
     group.bench_function(BenchmarkId::new("sign", backend), |b| {
-        b.iter(|| Rsa::sign(&message, &private).unwrap())
+        b.iter(|| Rsa::sign(&message, &private).unwrap());
     });
     group.bench_function(BenchmarkId::new("verify", backend), |b| {
-        b.iter(|| assert!(Rsa::verify(&message, &signature, &public).unwrap()))
+        b.iter(|| assert!(Rsa::verify(&message, &signature, &public).unwrap()));
     });
     let ciphertext = Rsa::encrypt("13900000000", &public).unwrap();
     group.bench_function(BenchmarkId::new("oaep_encrypt", backend), |b| {
-        b.iter(|| Rsa::encrypt("13900000000", &public).unwrap())
+        b.iter(|| Rsa::encrypt("13900000000", &public).unwrap());
     });
     group.bench_function(BenchmarkId::new("oaep_decrypt", backend), |b| {
-        b.iter(|| Rsa::decrypt(&ciphertext, &private).unwrap())
+        b.iter(|| Rsa::decrypt(&ciphertext, &private).unwrap());
     });
     group.finish();
 }
@@ -53,13 +53,13 @@ fn notification(c: &mut Criterion) {
     let mut group = c.benchmark_group("notification");
     group.throughput(Throughput::Elements(1));
     group.bench_function(BenchmarkId::new("verify_and_decrypt", backend), |b| {
-        b.iter(|| verifier.verify(&headers, body.as_bytes()).unwrap())
+        b.iter(|| verifier.verify(&headers, body.as_bytes()).unwrap());
     });
     group.bench_function(BenchmarkId::new("aes_gcm_decrypt_1KiB", backend), |b| {
-        b.iter(|| AesGcm::decrypt(&sealed, &key, "0123456789ab", "transaction").unwrap())
+        b.iter(|| AesGcm::decrypt(&sealed, &key, "0123456789ab", "transaction").unwrap());
     });
     group.bench_function(BenchmarkId::new("nonce_32", backend), |b| {
-        b.iter(|| Formatter::nonce(32).unwrap())
+        b.iter(|| Formatter::nonce(32).unwrap());
     });
     group.finish();
 }

@@ -94,16 +94,16 @@ fn request(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("request");
     group.bench_function(BenchmarkId::new("sign_only", backend), |b| {
-        b.iter(|| Rsa::sign(&request_message, &merchant_key).unwrap())
+        b.iter(|| Rsa::sign(&request_message, &merchant_key).unwrap());
     });
     group.bench_function(BenchmarkId::new("verify_only", backend), |b| {
-        b.iter(|| assert!(Rsa::verify(&response_message, &signature, &wechat_public).unwrap()))
+        b.iter(|| assert!(Rsa::verify(&response_message, &signature, &wechat_public).unwrap()));
     });
     group.bench_function(BenchmarkId::new("full_blocking", backend), |b| {
         b.iter(|| {
             let response = client.chain(SEED).post(&options).unwrap();
             response.json::<serde_json::Value>().unwrap()
-        })
+        });
     });
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -115,7 +115,7 @@ fn request(c: &mut Criterion) {
                 let response = client[SEED].post_async(&options).await.unwrap();
                 response.json::<serde_json::Value>().unwrap()
             })
-        })
+        });
     });
 
     // Baselines: the pipeline with no-op crypto, and a bare hyper client on the same server.
@@ -134,7 +134,7 @@ fn request(c: &mut Criterion) {
                 .unwrap()
                 .json::<serde_json::Value>()
                 .unwrap()
-        })
+        });
     });
     let bare = hyper_util::client::legacy::Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
     let uri: http::Uri = format!("http://{addr}/{SEED}").parse().unwrap();
@@ -147,7 +147,7 @@ fn request(c: &mut Criterion) {
                 let response = bare.request(request).await.unwrap();
                 response.into_body().collect().await.unwrap().to_bytes()
             })
-        })
+        });
     });
     group.finish();
 }

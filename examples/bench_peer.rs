@@ -164,7 +164,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let runtime = if args.blocking {
         None
     } else {
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
         Some(if threads <= 1 {
             tokio::runtime::Builder::new_current_thread().enable_all().build()?
         } else {

@@ -22,7 +22,11 @@ async fn notify(
 ) -> http::Response<Full<Bytes>> {
     let (parts, body) = request.into_parts();
     // The raw bytes: the signature covers them exactly, never re-serialize.
-    let body = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+    let body = body
+        .collect()
+        .await
+        .map(http_body_util::Collected::to_bytes)
+        .unwrap_or_default();
     let outcome = verifier.verify(&parts.headers, &body);
     match &outcome {
         Ok(n) => println!(

@@ -21,9 +21,8 @@ impl BaseUri {
         if uri.authority().is_some_and(|a| a.as_str().contains('@')) {
             return Err(bad("must not carry credentials (user:password@)").into());
         }
-        let scheme = match uri.scheme_str() {
-            Some(s @ ("http" | "https")) => s,
-            _ => return Err(bad("must start with https:// (or http:// for a local emulator)").into()),
+        let Some(scheme @ ("http" | "https")) = uri.scheme_str() else {
+            return Err(bad("must start with https:// (or http:// for a local emulator)").into());
         };
         let authority = uri.authority().ok_or_else(|| bad("has no host"))?;
         if uri.query().is_some() {

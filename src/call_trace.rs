@@ -43,7 +43,10 @@ pub(crate) fn finish(span: &Span, debug: bool, started: Instant, result: &Result
         Err(error) => {
             span.record("error", kind(error));
             let api = error.api();
-            (api.map(|a| a.status()), api.and_then(|a| a.request_id()))
+            (
+                api.map(super::error::ApiError::status),
+                api.and_then(|a| a.request_id()),
+            )
         }
     };
     if let Some(status) = status {

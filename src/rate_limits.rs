@@ -153,7 +153,7 @@ impl InProcessStore {
         max_wait: Duration,
         now: Instant,
     ) -> Option<Duration> {
-        let mut next = self.next.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut next = self.next.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if next.len() > 4096 {
             // Buckets whose slot has passed hold nothing a fresh bucket would not.
             next.retain(|_, at| *at > now);

@@ -66,7 +66,7 @@ impl Response {
     /// Takes a download's body stream (once).
     pub(crate) fn take_stream(&self) -> Option<hyper::body::Incoming> {
         let slot = self.stream.as_ref()?;
-        slot.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take()
+        slot.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take()
     }
 
     /// The HTTP status.

@@ -56,7 +56,7 @@ pub(crate) fn get() -> Result<&'static Runtime> {
     let runtime = RUNTIME
         .get_or_init(|| {
             OWNER.get_or_init(std::process::id);
-            let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+            let workers = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
             Builder::new_multi_thread()
                 .worker_threads(workers)
                 .thread_name("wechatpay-io")

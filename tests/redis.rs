@@ -137,7 +137,7 @@ fn instance_process() {
     // First use: the platform certificates (what `encryptor` needs before anything is sent).
     let first_use = Instant::now();
     client.encryptor().unwrap();
-    let first_use_ms = first_use.elapsed().as_millis() as u64;
+    let first_use_ms = u64::try_from(first_use.elapsed().as_millis()).unwrap_or(u64::MAX);
     let answers: Vec<String> = (0..calls)
         .map(|n| match client.chain(SEED).post(seed(index * 100 + n)) {
             Ok(_) => "ok".to_owned(),

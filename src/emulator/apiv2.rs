@@ -141,7 +141,7 @@ pub(crate) fn route(state: &State, identity: &Identity, request: &V2Request<'_>,
             state
                 .v2_orders
                 .lock()
-                .unwrap_or_else(|e| e.into_inner())
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .insert(field("out_trade_no"), (transaction_id.clone(), total));
             let mut fields = base("SUCCESS");
             for (k, v) in [
@@ -158,7 +158,10 @@ pub(crate) fn route(state: &State, identity: &Identity, request: &V2Request<'_>,
             signed(fields, key, sign_type, bad_sign)
         }
         ("POST", "pay/orderquery") => {
-            let orders = state.v2_orders.lock().unwrap_or_else(|e| e.into_inner());
+            let orders = state
+                .v2_orders
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             match orders.get(&field("out_trade_no")) {
                 None => {
                     let mut fields = base("FAIL");
@@ -184,7 +187,10 @@ pub(crate) fn route(state: &State, identity: &Identity, request: &V2Request<'_>,
             if field("bill_date").len() != 8 {
                 return fail("bill_date 格式错误 (YYYYMMDD)");
             }
-            let orders = state.v2_orders.lock().unwrap_or_else(|e| e.into_inner());
+            let orders = state
+                .v2_orders
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             let mut bill =
                 String::from("交易时间,公众账号ID,商户号,微信订单号,商户订单号,交易类型,交易状态,订单金额\\n");
             let mut rows: Vec<_> = orders.iter().collect();
@@ -208,7 +214,10 @@ pub(crate) fn route(state: &State, identity: &Identity, request: &V2Request<'_>,
             }
         }
         ("POST", "secapi/pay/refund") => {
-            let orders = state.v2_orders.lock().unwrap_or_else(|e| e.into_inner());
+            let orders = state
+                .v2_orders
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             let Some((transaction_id, total)) = orders.get(&field("out_trade_no")).cloned() else {
                 let mut fields = base("FAIL");
                 fields.insert("err_code".into(), "ORDERNOTEXIST".into());

@@ -199,13 +199,17 @@ fn record(shared: &Shared, parts: &http::request::Parts, body: &Bytes) {
         target: parts
             .uri
             .path_and_query()
-            .map_or_else(|| "/".to_owned(), |pq| pq.to_string()),
+            .map_or_else(|| "/".to_owned(), ToString::to_string),
         headers,
         body: Bytes::copy_from_slice(body.get(..RECORDED_BODY).unwrap_or(body)),
         body_len: body.len(),
         at: std::time::Instant::now(),
     };
-    shared.received.lock().unwrap_or_else(|e| e.into_inner()).push(entry);
+    shared
+        .received
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .push(entry);
 }
 
 /// The faults for an authenticated request: the emulator-wide ones and those it asks for (at most
@@ -240,7 +244,11 @@ async fn request_faults(shared: &Shared, parts: &http::request::Parts) -> Result
             e.to_string(),
         ));
     }
-    let mut faults = shared.faults.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let mut faults = shared
+        .faults
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone();
     faults.extend(asked);
     for fault in &faults {
         if let Fault::Delay(delay) = fault {

@@ -458,7 +458,11 @@ impl Emulator {
     /// Faults applied to every authenticated request from now on (replacing earlier ones; empty to
     /// clear). Requests the emulator refuses (a bad signature, say) are answered without them.
     pub fn set_faults(&self, faults: impl IntoIterator<Item = Fault>) {
-        *self.shared.faults.lock().unwrap_or_else(|e| e.into_inner()) = faults.into_iter().collect();
+        *self
+            .shared
+            .faults
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = faults.into_iter().collect();
     }
 
     /// The authenticated requests received so far, oldest first: the last 1000, or fewer when
@@ -467,7 +471,7 @@ impl Emulator {
         self.shared
             .received
             .lock()
-            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .entries
             .iter()
             .cloned()
@@ -520,11 +524,21 @@ impl Emulator {
     /// `REFUND.SUCCESS` for a refund created through the API.
     pub fn refund_notification(&self, out_refund_no: &str) -> Result<SignedNotification> {
         let resource = {
-            let refunds = self.shared.state.refunds.lock().unwrap_or_else(|e| e.into_inner());
+            let refunds = self
+                .shared
+                .state
+                .refunds
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             let refund = refunds.get(out_refund_no).ok_or_else(|| {
                 ConfigError::new("out_refund_no", format!("no refund {out_refund_no} in the emulator"))
             })?;
-            let orders = self.shared.state.orders.lock().unwrap_or_else(|e| e.into_inner());
+            let orders = self
+                .shared
+                .state
+                .orders
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             let transaction_id = orders.get(&refund.out_trade_no).and_then(|o| o.transaction_id.clone());
             serde_json::json!({
                 "mchid": self.shared.identity.mchid,
@@ -568,7 +582,12 @@ impl Emulator {
     /// Marks an order paid, as if the payer completed it; returns the transaction object (what a
     /// `TRANSACTION.SUCCESS` notification carries).
     pub fn pay(&self, out_trade_no: &str) -> Result<Value> {
-        let mut orders = self.shared.state.orders.lock().unwrap_or_else(|e| e.into_inner());
+        let mut orders = self
+            .shared
+            .state
+            .orders
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let order = orders
             .get_mut(out_trade_no)
             .ok_or_else(|| ConfigError::new("out_trade_no", format!("no order {out_trade_no} in the emulator")))?;

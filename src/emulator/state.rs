@@ -66,7 +66,7 @@ pub(crate) struct State {
 impl State {
     /// A fresh number for ids.
     pub(crate) fn next(&self) -> u64 {
-        let mut counter = self.counter.lock().unwrap_or_else(|e| e.into_inner());
+        let mut counter = self.counter.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         // Ids only need to differ; wrapping after 2^64 requests cannot panic a handler.
         *counter = counter.wrapping_add(1);
         *counter

@@ -222,7 +222,8 @@ impl Middleware for RetryLayer {
                     Ok(response) => return Ok(response),
                     Err(error) => error,
                 };
-                let attempt = history.len() as u32 + 1;
+                // History holds fewer than `attempts` (a u32) entries.
+                let attempt = u32::try_from(history.len()).unwrap_or(u32::MAX).saturating_add(1);
                 let (at_least, failover) = match verdict(&error, idempotent) {
                     Verdict::Retry { at_least, failover } if attempt < self.policy.attempts => (at_least, failover),
                     _ if history.is_empty() => return Err(error),
@@ -240,7 +241,7 @@ impl Middleware for RetryLayer {
                         target: "wechatpay",
                         attempt,
                         reason = %crate::call_trace::kind(&error),
-                        wait_ms = wait.as_millis() as u64,
+                        wait_ms = wait.as_millis(),
                         "not retrying: the wait would pass the call's deadline"
                     );
                     return Err(if history.is_empty() {
@@ -253,7 +254,7 @@ impl Middleware for RetryLayer {
                     target: "wechatpay",
                     attempt,
                     reason = %crate::call_trace::kind(&error),
-                    wait_ms = wait.as_millis() as u64,
+                    wait_ms = wait.as_millis(),
                     failover,
                     "retrying"
                 );

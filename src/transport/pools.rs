@@ -46,7 +46,10 @@ impl Pools {
         let handle = Handle::try_current()
             .map_err(|_| ConfigError::new("runtime", "a request was polled outside the pipeline's runtime context"))?;
         let id = handle.id();
-        let mut pools = self.by_runtime.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut pools = self
+            .by_runtime
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some((_, client, _)) = pools.iter().find(|(runtime, _, _)| *runtime == id) {
             return Ok(Arc::clone(client));
         }
@@ -86,7 +89,7 @@ struct Sentinel {
 impl Drop for Sentinel {
     fn drop(&mut self) {
         if let Some(pools) = self.pools.upgrade() {
-            let mut pools = pools.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let mut pools = pools.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             pools.retain(|(runtime, _, _)| *runtime != self.runtime);
         }
     }

@@ -187,7 +187,7 @@ impl Transformer {
                             root = Some(match value {
                                 Value::Object(map) => Value::Object(map),
                                 _ => Value::Object(Map::new()),
-                            })
+                            });
                         }
                     }
                 }

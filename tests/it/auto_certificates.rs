@@ -158,7 +158,7 @@ fn a_failed_download_keeps_the_old_certificates_and_waits_before_trying_again() 
     broken.store(true, Ordering::SeqCst);
     let new = emulator.rotate_platform_certificate().unwrap();
     let err = client.chain(SEED).post(seed(1)).unwrap_err();
-    match err.verify().map(|v| v.check()) {
+    match err.verify().map(wechatpay::VerifyError::check) {
         Some(VerifyCheck::CertificatesUnavailable { serial, reason }) => {
             assert_eq!(serial, &new);
             assert!(reason.contains("unreachable"), "{reason}");
@@ -195,7 +195,7 @@ fn a_wrong_apiv3_key_says_so_and_concurrent_calls_make_one_download() {
         assert!(err.is_verify(), "{err}");
         assert!(
             matches!(
-                err.verify().map(|v| v.check()),
+                err.verify().map(wechatpay::VerifyError::check),
                 Some(VerifyCheck::CertificatesUnavailable { .. })
             ),
             "{err}"
@@ -232,7 +232,10 @@ fn a_serial_the_download_does_not_have_is_refused_and_not_downloaded_for_again()
     for _ in 0..3 {
         let err = client.chain(SEED).post(stray.clone()).unwrap_err();
         assert!(
-            matches!(err.verify().map(|v| v.check()), Some(VerifyCheck::UnknownSerial(_))),
+            matches!(
+                err.verify().map(wechatpay::VerifyError::check),
+                Some(VerifyCheck::UnknownSerial(_))
+            ),
             "{err}"
         );
     }
@@ -376,7 +379,11 @@ fn a_webhook_that_cannot_get_the_certificates_asks_wechat_pay_to_send_again() {
     let outcome = webhook.verify(&sent.headers, &sent.body);
     assert!(
         matches!(
-            outcome.as_ref().unwrap_err().verify().map(|v| v.check()),
+            outcome
+                .as_ref()
+                .unwrap_err()
+                .verify()
+                .map(wechatpay::VerifyError::check),
             Some(VerifyCheck::CertificatesUnavailable { .. })
         ),
         "{outcome:?}"

@@ -57,7 +57,7 @@ fn signed_by_merchant(request: &HttpMockRequest, seen: &Seen) -> bool {
         target: request
             .uri()
             .path_and_query()
-            .map(|pq| pq.to_string())
+            .map(ToString::to_string)
             .unwrap_or_default(),
         body: request.body_bytes(),
         headers,

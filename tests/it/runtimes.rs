@@ -197,24 +197,17 @@ fn a_forked_child_is_refused_rather_than_sharing_the_parents_connections() {
 
 #[cfg(unix)]
 fn unsafe_fork() -> i32 {
-    // The crate forbids unsafe code; a test binary may use libc directly.
-    #[allow(unsafe_code)]
-    unsafe {
-        libc::fork()
-    }
+    // The library forbids unsafe code; a test may call libc directly.
+    unsafe { libc::fork() }
 }
 
 #[cfg(unix)]
 fn wait_nohang(pid: i32, status: &mut i32) -> i32 {
-    #[allow(unsafe_code)]
-    unsafe {
-        libc::waitpid(pid, status, libc::WNOHANG)
-    }
+    unsafe { libc::waitpid(pid, status, libc::WNOHANG) }
 }
 
 #[cfg(unix)]
 fn kill(pid: i32) {
-    #[allow(unsafe_code)]
     unsafe {
         libc::kill(pid, libc::SIGKILL);
     }

@@ -140,8 +140,8 @@ fn warn_if_shared(path: &Path) {
 fn warn_if_shared(_: &Path) {}
 
 /// A value that is present and not blank.
-fn given(value: &Option<String>) -> Option<&String> {
-    value.as_ref().filter(|v| !v.trim().is_empty())
+fn given(value: Option<&String>) -> Option<&String> {
+    value.filter(|v| !v.trim().is_empty())
 }
 
 impl Settings {
@@ -160,7 +160,7 @@ impl Settings {
             None => Profile::default(),
         };
         let over = |mine: &Option<String>, theirs: &mut Option<String>| {
-            if let Some(value) = given(mine) {
+            if let Some(value) = given(mine.as_ref()) {
                 *theirs = Some(value.clone());
             }
         };

@@ -54,7 +54,11 @@ pub(crate) fn run(args: EmulatorArgs) -> Result<()> {
         identity.merchant.private_key_pem().unwrap_or_default(),
         Access::Private,
     )?;
-    let merchant_cert = identity.merchant.certificate().map(|c| c.to_pem()).unwrap_or_default();
+    let merchant_cert = identity
+        .merchant
+        .certificate()
+        .map(wechatpay::Certificate::to_pem)
+        .unwrap_or_default();
     let merchant_cert = write(&args.dir.join("apiclient_cert.pem"), &merchant_cert, Access::Public)?;
     let (serial, key_file) = match mode {
         Mode::PublicKey => (
@@ -69,7 +73,11 @@ pub(crate) fn run(args: EmulatorArgs) -> Result<()> {
             identity.platform_serial().to_owned(),
             write(
                 &args.dir.join("wechatpay_cert.pem"),
-                &identity.platform.certificate().map(|c| c.to_pem()).unwrap_or_default(),
+                &identity
+                    .platform
+                    .certificate()
+                    .map(wechatpay::Certificate::to_pem)
+                    .unwrap_or_default(),
                 Access::Public,
             )?,
         ),

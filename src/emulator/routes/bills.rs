@@ -61,7 +61,7 @@ pub(super) fn bill(state: &State, identity: &Identity, request: &Incoming<'_>, k
         BillKind::Trade => "交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,应结订单金额,代金券金额\n",
         BillKind::FundFlow => "记账时间,微信支付业务单号,资金流水单号,业务名称,业务类型,收支类型,收支金额（元）,账户结余（元）,资金变更提交申请人,备注,业务凭证号\n",
     });
-    let orders = state.orders.lock().unwrap_or_else(|e| e.into_inner());
+    let orders = state.orders.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let mut paid: Vec<_> = orders.iter().filter(|(_, o)| o.transaction_id.is_some()).collect();
     paid.sort_by(|a, b| a.0.cmp(b.0));
     let mut balance = 0;
@@ -151,7 +151,7 @@ pub(super) fn bill(state: &State, identity: &Identity, request: &Incoming<'_>, k
     state
         .bills
         .lock()
-        .unwrap_or_else(|e| e.into_inner())
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
         .insert(token.clone(), file);
     Ok(Reply::ok(&json!({
         "hash_type": "SHA1",
@@ -163,7 +163,7 @@ pub(super) fn bill(state: &State, identity: &Identity, request: &Incoming<'_>, k
 /// `GET v3/billdownload/file?token=…`: the file, unsigned.
 pub(super) fn bill_file(state: &State, request: &Incoming<'_>) -> Result<Reply, Reply> {
     let token = request.query_param("token").unwrap_or_default();
-    let bills = state.bills.lock().unwrap_or_else(|e| e.into_inner());
+    let bills = state.bills.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let file = bills.get(&token).ok_or_else(|| {
         Reply::error(
             StatusCode::BAD_REQUEST,

@@ -126,9 +126,12 @@ pub(crate) fn route(
         {
             Ok(image(request))
         }
-        ("POST", ["v3", "merchant", "media", "upload" | "video_upload"])
-        | ("POST", ["v3", "merchant-service", "images", "upload"])
-        | ("POST", ["v3", "marketing", "favor", "media", "image-upload"]) => upload(state, request),
+        (
+            "POST",
+            ["v3", "merchant", "media", "upload" | "video_upload"]
+            | ["v3", "merchant-service", "images", "upload"]
+            | ["v3", "marketing", "favor", "media", "image-upload"],
+        ) => upload(state, request),
         _ => match crate::catalog::find(request.method, request.path) {
             Some(entry) => echo(identity, mode, platforms, entry, request),
             None => Err(Reply::error(

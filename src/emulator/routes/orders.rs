@@ -36,7 +36,7 @@ pub(super) fn prepay(state: &State, identity: &Identity, kind: &str, request: &I
         return Err(param_error("scene_info", "is required for H5"));
     }
     let out_trade_no = body["out_trade_no"].as_str().unwrap_or_default().to_owned();
-    let mut orders = state.orders.lock().unwrap_or_else(|e| e.into_inner());
+    let mut orders = state.orders.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     if let Some(existing) = orders.get(&out_trade_no) {
         if existing.request != Value::Object(body.clone()) {
             return Err(Reply::error(
@@ -109,7 +109,7 @@ pub(super) fn query_order(
             ))
         }
     }
-    let orders = state.orders.lock().unwrap_or_else(|e| e.into_inner());
+    let orders = state.orders.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let (out_trade_no, order) = orders
         .iter()
         .find(|(no, order)| matches(no, order))
@@ -127,7 +127,7 @@ pub(super) fn close(
     if require_str(&body, "mchid")? != identity.mchid {
         return Err(Reply::error(StatusCode::BAD_REQUEST, "MCH_NOT_EXISTS", "mchid 不正确"));
     }
-    let mut orders = state.orders.lock().unwrap_or_else(|e| e.into_inner());
+    let mut orders = state.orders.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let order = orders.get_mut(out_trade_no).ok_or_else(|| not_found("订单"))?;
     if order.trade_state == "SUCCESS" {
         return Err(Reply::error(

@@ -12,7 +12,7 @@ pub(super) fn refund(state: &State, request: &Incoming<'_>) -> Result<Reply, Rep
     let out_refund_no = require_str(&body, "out_refund_no")?.to_owned();
     let refund = pointer_u64(&body, "/amount/refund").ok_or_else(|| param_error("amount.refund", "is required"))?;
     let total = pointer_u64(&body, "/amount/total").ok_or_else(|| param_error("amount.total", "is required"))?;
-    let mut orders = state.orders.lock().unwrap_or_else(|e| e.into_inner());
+    let mut orders = state.orders.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let by_transaction = body.get("transaction_id").and_then(Value::as_str);
     let by_out_trade_no = body.get("out_trade_no").and_then(Value::as_str);
     let (out_trade_no, order) = orders
@@ -52,7 +52,7 @@ pub(super) fn refund(state: &State, request: &Incoming<'_>) -> Result<Reply, Rep
             "退款金额超过订单可退金额 (refund exceeds what is left)",
         ));
     }
-    let mut refunds = state.refunds.lock().unwrap_or_else(|e| e.into_inner());
+    let mut refunds = state.refunds.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     if refunds.contains_key(&out_refund_no) {
         return Err(Reply::error(
             StatusCode::BAD_REQUEST,
@@ -93,7 +93,7 @@ pub(super) fn refund_json(refund: &Refund, order: &Order, status: &str) -> Value
 }
 
 pub(super) fn query_refund(state: &State, out_refund_no: &str) -> Result<Reply, Reply> {
-    let refunds = state.refunds.lock().unwrap_or_else(|e| e.into_inner());
+    let refunds = state.refunds.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let refund = refunds.get(out_refund_no).ok_or_else(|| {
         Reply::error(
             StatusCode::NOT_FOUND,
@@ -101,7 +101,7 @@ pub(super) fn query_refund(state: &State, out_refund_no: &str) -> Result<Reply, 
             "退款单不存在 (no such refund)",
         )
     })?;
-    let orders = state.orders.lock().unwrap_or_else(|e| e.into_inner());
+    let orders = state.orders.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let order = orders.get(&refund.out_trade_no).ok_or_else(|| not_found("订单"))?;
     // Refunds settle at once in the emulator: the first query already sees SUCCESS.
     let mut value = refund_json(refund, order, "SUCCESS");

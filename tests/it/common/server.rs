@@ -149,11 +149,15 @@ impl TestServer {
                         let (responder, recorded) = (Arc::clone(&responder), Arc::clone(&recorded));
                         async move {
                             let (parts, body) = request.into_parts();
-                            let body = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+                            let body = body
+                                .collect()
+                                .await
+                                .map(http_body_util::Collected::to_bytes)
+                                .unwrap_or_default();
                             let request = Recorded {
                                 version: parts.version,
                                 method: parts.method.to_string(),
-                                target: parts.uri.path_and_query().map(|p| p.to_string()).unwrap_or_default(),
+                                target: parts.uri.path_and_query().map(ToString::to_string).unwrap_or_default(),
                                 headers: parts.headers,
                                 body,
                             };
