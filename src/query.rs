@@ -1,5 +1,9 @@
 //! The `query` option: a JSON object to an RFC 3986 query string, as PHP's
 //! `http_build_query(…, PHP_QUERY_RFC3986)` writes it for flat arrays.
+//!
+//! Hand-written on purpose: form encoders (`form_urlencoded`, `serde_urlencoded`) write spaces as
+//! `+` and leave `*` bare, which is not the string WeChat Pay signs; the bytes are encoded with
+//! `percent-encoding` like the path.
 
 use serde_json::Value;
 

@@ -1,5 +1,8 @@
 //! wechatpay-php's `Transformer`: JSON-shaped maps to APIv2 XML and back, refusing DOCTYPE
 //! (XXE, entity expansion) and anything malformed.
+//!
+//! Hand-written over `quick-xml`'s reader rather than a serde XML mapper: the flat APIv2 shape
+//! needs no schema, and the refusal of DOCTYPE must happen before any other event is trusted.
 
 use quick_xml::events::Event;
 use quick_xml::Reader;
