@@ -163,6 +163,19 @@ impl Writer {
     }
 }
 
+/// The hidden name a download is written under before the rename: `.{name}.part-{nonce}`, with
+/// `name` cut (at a character boundary) so the whole stays within the 255 bytes a file name may
+/// have, whatever the destination's own length.
+fn partial_name(name: &str, nonce: &str) -> String {
+    const MAX_NAME: usize = 255;
+    let room = MAX_NAME.saturating_sub(".".len() + ".part-".len() + nonce.len());
+    let mut end = name.len().min(room);
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!(".{}.part-{nonce}", &name[..end])
+}
+
 /// Removes the partial file unless the download completed.
 struct Partial(Option<PathBuf>);
 
@@ -287,7 +300,7 @@ async fn file(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let partial_path = directory.join(format!(".{name}.part-{}", crate::Formatter::nonce(8)?));
+    let partial_path = directory.join(partial_name(&name, &crate::Formatter::nonce(8)?));
     let file = create_private(&partial_path).map_err(|e| io_error("create", &partial_path, e))?;
     let mut partial = Partial(Some(partial_path.clone()));
     let write_failed = |e: std::io::Error| io_error("write", &partial_path, e);
@@ -353,7 +366,19 @@ async fn file(
 
 #[cfg(test)]
 mod tests {
-    use super::split_url;
+    use super::{partial_name, split_url};
+
+    #[test]
+    fn partial_names_fit_a_file_name_whatever_the_destination() {
+        assert_eq!(partial_name("bill.csv", "n0nce"), ".bill.csv.part-n0nce");
+        // 255 bytes is the longest name Linux and macOS allow; 账 is 3 bytes, so the cut must
+        // fall between characters.
+        for name in ["a".repeat(255), "账".repeat(85)] {
+            let partial = partial_name(&name, "12345678");
+            assert!(partial.len() <= 255, "{}", partial.len());
+            assert!(partial.ends_with(".part-12345678"), "{partial}");
+        }
+    }
 
     #[test]
     fn download_urls_keep_their_host_and_prefix() {

@@ -658,6 +658,14 @@ fn bills_stream_to_disk_checked_plain_gzip_and_async() {
         .unwrap();
     assert_eq!(std::fs::read_to_string(saved.path).unwrap(), text);
 
+    // A destination whose name is as long as a file name may be: the partial file it is written
+    // to first must still be a name the file system takes.
+    let again = bill_location(&client, json!({"bill_date": "2026-11-26"}));
+    let longest = dir.path().join(format!("{}.csv", "b".repeat(251)));
+    let saved = client.download_bill(&again, &longest).unwrap();
+    assert_eq!(std::fs::read_to_string(&saved.path).unwrap(), text);
+    assert_eq!(saved.path, longest);
+
     // A large synthetic bill streams through too, reporting its progress chunk by chunk.
     let big = bill_location(&client, json!({"bill_date": "2026-11-26", "emulator_bill_rows": 20000}));
     let reports = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
