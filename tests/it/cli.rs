@@ -606,6 +606,11 @@ fn binary_answers_and_bills_go_to_files_byte_for_byte_readable_by_the_owner_only
         .clone();
     assert!(served_bytes.starts_with(&[0x1f, 0x8b]), "a gzip file");
     let raw = dir.path().join("raw.gz");
+    // An earlier file, readable by others and held open by a reader: the answer replaces it
+    // whole, so that reader still sees only the old contents.
+    std::fs::write(&raw, "old").unwrap();
+    std::fs::set_permissions(&raw, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+    let mut held = std::fs::File::open(&raw).unwrap();
     let (code, out, err) = run(
         &profile,
         &[
@@ -620,6 +625,14 @@ fn binary_answers_and_bills_go_to_files_byte_for_byte_readable_by_the_owner_only
     assert_eq!((code, out.as_str()), (0, ""), "{err}");
     assert_eq!(std::fs::read(&raw).unwrap(), served_bytes.to_vec());
     assert_eq!(mode(&raw), 0o600);
+    let mut seen = String::new();
+    std::io::Read::read_to_string(&mut held, &mut seen).unwrap();
+    assert_eq!(seen, "old");
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(!names.iter().any(|n| n.contains(".tmp-")), "{names:?}");
     // Not a regular file: written to, its mode left alone.
     let before = mode(Path::new("/dev/null"));
     let (code, _, err) = run(&profile, &["get", "v3/marketing/favor/stocks", "-o", "/dev/null"]);

@@ -85,7 +85,9 @@ pub(crate) fn run(settings: &Settings, command: BillCommand) -> Result<()> {
     let bar = progress_bar();
     let shown = bar.clone();
     let saved = client.download_bill_with_progress(&location, &args.output, move |received, total| {
-        if let Some(total) = total {
+        // The bar and ETA once the size is known (`Content-Length`); bytes and rate until then.
+        if let Some(total) = total.filter(|&t| shown.length() != Some(t)) {
+            shown.set_style(style(SIZED));
             shown.set_length(total);
         }
         shown.set_position(received);
@@ -106,16 +108,24 @@ pub(crate) fn run(settings: &Settings, command: BillCommand) -> Result<()> {
     Ok(())
 }
 
-/// Bytes, rate and ETA on a terminal's stderr; nothing when stderr is not a terminal.
+/// With the size known: bytes of total, rate, ETA and a bar.
+const SIZED: &str = "{spinner} {bytes}/{total_bytes} {bytes_per_sec} ETA {eta} [{wide_bar}]";
+/// Without it (no `Content-Length`): bytes so far and the rate.
+const UNSIZED: &str = "{spinner} {bytes} {bytes_per_sec}";
+
+fn style(template: &str) -> ProgressStyle {
+    ProgressStyle::with_template(template)
+        .map(|style| style.progress_chars("=> "))
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+}
+
+/// Progress on a terminal's stderr; nothing when stderr is not a terminal.
 fn progress_bar() -> ProgressBar {
     if !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::no_length();
-    let style = ProgressStyle::with_template("{spinner} {bytes}/{total_bytes} {bytes_per_sec} ETA {eta} [{wide_bar}]")
-        .map(|style| style.progress_chars("=> "))
-        .unwrap_or_else(|_| ProgressStyle::default_bar());
-    bar.set_style(style);
+    bar.set_style(style(UNSIZED));
     bar.enable_steady_tick(Duration::from_millis(100));
     bar
 }
@@ -123,6 +133,13 @@ fn progress_bar() -> ProgressBar {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn both_progress_templates_parse() {
+        for template in [SIZED, UNSIZED] {
+            assert!(ProgressStyle::with_template(template).is_ok(), "{template}");
+        }
+    }
 
     #[test]
     fn dates_must_be_shaped_like_a_date() {

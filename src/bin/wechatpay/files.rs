@@ -16,34 +16,52 @@ pub(crate) enum Access {
     Private,
 }
 
-/// Writes `contents` to `path` (replacing it) with `access`; `what` names the flag in errors. A
-/// regular file is made private before it is emptied and written; anything else (`/dev/null`,
-/// a pipe, a terminal) is written as it is, its mode left alone.
+/// Writes `contents` to `path` (replacing it) with `access`; `what` names the flag in errors.
+///
+/// A regular file (or a new one) is replaced whole: the contents go to a hidden file beside it,
+/// created with `access`, which is then renamed over it. A reader never sees half of it, and one
+/// that held the old file open (perhaps while it was readable by others) keeps the old contents,
+/// never the new. Anything else (`/dev/null`, a pipe, a terminal) is written as it is, its mode
+/// left alone.
 pub(crate) fn write(path: &Path, contents: &[u8], access: Access, what: &str) -> Result<()> {
-    #[cfg(not(unix))]
-    let _ = access;
     let failed = |e: std::io::Error| ConfigError::new(what, format!("cannot write {}: {e}", path.display()));
+    let special = std::fs::metadata(path).is_ok_and(|m| !m.is_file());
+    if special {
+        let mut file = std::fs::OpenOptions::new().write(true).open(path).map_err(failed)?;
+        return file.write_all(contents).map_err(|e| failed(e).into());
+    }
+    let directory = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    // Cut so the hidden name stays within the 255 bytes a file name may have.
+    let mut end = name.len().min(200);
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    let temporary = directory.join(format!(".{}.tmp-{}", &name[..end], wechatpay::Formatter::nonce(8)?));
     let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true);
+    options.write(true).create_new(true);
     #[cfg(unix)]
     if access == Access::Private {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let mut file = options.open(path).map_err(failed)?;
-    let regular = file.metadata().map_err(failed)?.is_file();
-    if regular {
-        // The mode above applies only to a new file: an existing one is tightened before its
-        // old contents go and the new ones are written.
-        #[cfg(unix)]
-        if access == Access::Private {
-            use std::os::unix::fs::PermissionsExt;
-            file.set_permissions(std::fs::Permissions::from_mode(0o600))
-                .map_err(failed)?;
-        }
-        file.set_len(0).map_err(failed)?;
+    #[cfg(not(unix))]
+    let _ = access;
+    let written = options.open(&temporary).and_then(|mut file| {
+        file.write_all(contents)?;
+        file.sync_all()
+    });
+    let renamed = written.and_then(|()| std::fs::rename(&temporary, path));
+    if let Err(e) = renamed {
+        let _ = std::fs::remove_file(&temporary);
+        return Err(failed(e).into());
     }
-    file.write_all(contents).map_err(failed)?;
     Ok(())
 }
 
