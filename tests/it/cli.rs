@@ -704,6 +704,29 @@ fn binary_answers_and_bills_go_to_files_byte_for_byte_readable_by_the_owner_only
         err.contains("2026-11-26") && !dir.path().join("no.csv").exists(),
         "{err}"
     );
+    // An API error: exit 1 and, as for the verbs, its body on stdout for scripts.
+    let (code, out, err) = run(
+        &profile,
+        &[
+            "bill",
+            "download",
+            "--kind",
+            "fund-flow",
+            "--account-type",
+            "NOPE",
+            "--date",
+            "2026-11-26",
+            "-o",
+            dir.path().join("no.csv").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 1, "{err}");
+    let body: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out:?}"));
+    assert_eq!(body["code"], "PARAM_ERROR", "{out}");
+    assert!(
+        err.contains("PARAM_ERROR") && !dir.path().join("no.csv").exists(),
+        "{err}"
+    );
 
     // What `emulator --dir` wrote: the key and profile for the owner only.
     let served = serve("public-key");

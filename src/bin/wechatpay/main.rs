@@ -137,6 +137,11 @@ fn parse() -> Cli {
 fn main() -> ExitCode {
     let cli = parse();
     let (settings, verbose) = (&cli.settings, cli.verbose);
+    // The verbs print an API error's body themselves, in the style their flags ask for.
+    let verb = matches!(
+        cli.command,
+        Command::Get(_) | Command::Post(_) | Command::Put(_) | Command::Patch(_) | Command::Delete(_)
+    );
     let outcome = match cli.command {
         Command::Get(args) => call::run(settings, http::Method::GET, args, verbose),
         Command::Post(args) => call::run(settings, http::Method::POST, args, verbose),
@@ -165,7 +170,13 @@ fn main() -> ExitCode {
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => report(&e),
+        Err(e) => {
+            // Every command that fails with an API error puts its body on stdout for scripts.
+            if let Some(api) = e.api().filter(|_| !verb) {
+                output::body(api.response().bytes(), output::BodyStyle::choose(false, false));
+            }
+            report(&e)
+        }
     }
 }
 
