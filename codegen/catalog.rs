@@ -83,6 +83,9 @@ const NODE_METHODS: &[&str] = &[
 /// The default host, named in the docs of endpoints that do not list their own.
 const DEFAULT_HOST: &str = "https://api.mch.weixin.qq.com/";
 
+/// `addInstitutionsub` → `add_institutionsub`, `card-member` → `card_member`. Anything that
+/// cannot be in an identifier becomes `_`; a leading digit gets a `_` before it, and a name of
+/// underscores only an `n`.
 fn snake(segment: &str) -> String {
     let mut out = String::new();
     for (i, c) in segment.chars().enumerate() {
@@ -91,19 +94,22 @@ fn snake(segment: &str) -> String {
                 out.push('_');
             }
             out.push(c.to_ascii_lowercase());
-        } else if c == '-' {
-            out.push('_');
-        } else {
+        } else if c.is_ascii_alphanumeric() || c == '_' {
             out.push(c);
+        } else {
+            out.push('_');
         }
     }
-    // An identifier cannot start with a digit.
     if out.starts_with(|c: char| c.is_ascii_digit()) {
         out.insert(0, '_');
+    }
+    if out.chars().all(|c| c == '_') {
+        out.insert(0, 'n');
     }
     out
 }
 
+/// `card-member` → `CardMember`; a leading digit gets an `N` before it.
 fn pascal(segment: &str) -> String {
     let mut out = String::new();
     for word in snake(segment).split('_').filter(|w| !w.is_empty()) {
@@ -140,7 +146,7 @@ fn names(segment: &str) -> [String; 3] {
     }
     if let Some(var) = segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
         return [
-            format!("_{var}_"),
+            format!("_{}_", snake(var)),
             format!("By{}", pascal(var)),
             format!("by_{}", snake(var)),
         ];
@@ -276,7 +282,13 @@ fn example(node: &Node) -> String {
         .collect();
     if first.method != "GET" && first.method != "DELETE" {
         match first.request.as_str() {
-            "none" | "multipart" => {}
+            "none" => {}
+            // An upload's options come from `MediaUtil` (a path variable would need a JSON merge
+            // this one line does not show, so those keep the variables only).
+            "multipart" if options.is_empty() => {
+                return format!("{}.{}(media.into_options())", node.call, first.method.to_lowercase());
+            }
+            "multipart" => {}
             "xml" => options.push("\"xml\": {…}".into()),
             _ => options.push("\"json\": {…}".into()),
         }
@@ -389,7 +401,11 @@ fn emit_module(out: &mut String, indent: &str, node: &Node, mut files: Option<&m
         let _ = writeln!(out, "{indent}/// The nodes below `{}`.", child.path);
         match files.as_deref_mut() {
             Some(files) => {
-                let file = child.module.trim_start_matches("r#");
+                // `r#type` lives in `type.rs`; a `mod` segment cannot take `mod.rs`, the parent's.
+                let file = match child.module.trim_start_matches("r#") {
+                    "mod" => "mod_",
+                    file => file,
+                };
                 if file != child.module {
                     let _ = writeln!(out, "{indent}#[path = \"{file}.rs\"]");
                 }
@@ -523,4 +539,65 @@ pub(crate) fn entries(rows: &[Row]) -> String {
     }
     let _ = writeln!(out, "];");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The names `v3/{segment}` gets, with `siblings` beside it.
+    fn named(segment: &str, siblings: &[&str]) -> (String, String, String) {
+        let mut endpoints = String::from("version\tmethod\tpath\ttitle\n");
+        for s in siblings.iter().chain([&segment]) {
+            endpoints.push_str(&format!("v3\tGET\tv3/{s}/leaf\tt\n"));
+        }
+        let tree = tree(&rows(&endpoints, "version\tmethod\tpath\n"));
+        let v3 = &tree.children[0];
+        let node = v3.children.iter().find(|c| c.segment == segment).unwrap();
+        (node.accessor.clone(), node.type_name.clone(), node.module.clone())
+    }
+
+    fn triple(a: &str, t: &str, m: &str) -> (String, String, String) {
+        (a.to_owned(), t.to_owned(), m.to_owned())
+    }
+
+    #[test]
+    fn every_segment_gets_valid_distinct_names() {
+        assert_eq!(
+            named("card-member", &[]),
+            triple("card_member", "CardMember", "card_member")
+        );
+        assert_eq!(
+            named("addInstitutionsub", &[]),
+            triple("add_institutionsub", "AddInstitutionsub", "add_institutionsub")
+        );
+        assert_eq!(
+            named("{out-trade-no}", &[]),
+            triple("_out_trade_no_", "ByOutTradeNo", "by_out_trade_no")
+        );
+        assert_eq!(named("", &[]), triple("_empty_", "Empty", "empty"));
+        assert_eq!(named("mod", &[]), triple("r#mod", "Mod", "r#mod"));
+        assert_eq!(named("self", &[]), triple("self_", "Self_", "self_"));
+        assert_eq!(named("delete", &[]), triple("delete_", "Delete", "delete"));
+        assert_eq!(named("send", &[]), triple("send", "Send", "send"));
+        assert_eq!(named("2fa", &[]), triple("_2fa", "N2fa", "_2fa"));
+        assert_eq!(named("a.b~c", &[]), triple("a_b_c", "ABC", "a_b_c"));
+        assert_eq!(named("-", &[]), triple("n_", "N", "n_"));
+        // The literal-underscore twin of a kebab segment gets the trailing `_`, in all three.
+        assert_eq!(named("a_b", &["a-b"]), triple("a_b_", "AB_", "a_b_"));
+        assert_eq!(named("a-b", &["a_b"]), triple("a_b", "AB", "a_b"));
+    }
+
+    #[test]
+    fn a_mod_segment_does_not_take_its_parents_file() {
+        let endpoints = "version\tmethod\tpath\ttitle\nv3\tGET\tv3/mod/leaf\tt\n";
+        let files = accessors(&tree(&rows(endpoints, "version\tmethod\tpath\n")));
+        let names: Vec<&str> = files.iter().map(|(name, _)| name.as_str()).collect();
+        assert!(
+            names.contains(&"v3/mod_.rs") && names.contains(&"v3/mod.rs"),
+            "{names:?}"
+        );
+        let parent = &files.iter().find(|(name, _)| name == "v3/mod.rs").unwrap().1;
+        assert!(parent.contains("#[path = \"mod_.rs\"]\npub mod r#mod;"), "{parent}");
+    }
 }

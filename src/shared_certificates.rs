@@ -203,7 +203,7 @@ impl Shared {
             if Instant::now() >= give_up {
                 tracing::warn!(
                     target: "wechatpay",
-                    waited_ms = (self.lock_ttl / 2).as_millis(),
+                    waited_ms = crate::call_trace::millis(self.lock_ttl / 2),
                     "wechatpay: another instance's certificate download did not finish; downloading alone"
                 );
                 return Ok(Obtained::Download(None));

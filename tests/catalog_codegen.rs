@@ -27,11 +27,16 @@ fn files_under(dir: &Path, out: &mut BTreeSet<String>) {
 fn generated_catalog_is_current() {
     let read = |name: &str| std::fs::read_to_string(root().join("catalog").join(name)).unwrap();
     let rows = catalog::rows(&read("endpoints.tsv"), &read("endpoint_meta.tsv"));
-    assert_eq!(
-        rows.len(),
-        wechatpay::catalog::entries().len(),
-        "the compiled catalog is not the one catalog/*.tsv describes"
-    );
+    let regenerate = std::env::var_os("WECHATPAY_REGENERATE").is_some();
+    // When regenerating, the compiled catalog is the old one: rows may have been added or removed.
+    if !regenerate {
+        assert_eq!(
+            rows.len(),
+            wechatpay::catalog::entries().len(),
+            "the compiled catalog is not the one catalog/*.tsv describes: run \
+             `WECHATPAY_REGENERATE=1 cargo test --test catalog_codegen`"
+        );
+    }
     let tree = catalog::tree(&rows);
     let mut outputs: Vec<(String, String)> = catalog::accessors(&tree)
         .into_iter()
@@ -43,9 +48,9 @@ fn generated_catalog_is_current() {
         catalog::accessor_test(&tree),
     ));
 
-    let regenerate = std::env::var_os("WECHATPAY_REGENERATE").is_some();
     let mut present = BTreeSet::new();
     files_under(&root().join("src/catalog/generated"), &mut present);
+    files_under(&root().join("tests/it/generated"), &mut present);
     for (path, _) in &outputs {
         present.remove(path);
     }

@@ -633,6 +633,19 @@ fn binary_answers_and_bills_go_to_files_byte_for_byte_readable_by_the_owner_only
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     assert!(!names.iter().any(|n| n.contains(".tmp-")), "{names:?}");
+    // Through a symbolic link: the file it points to is replaced, the link stays.
+    let real = dir.path().join("real.json");
+    let link = dir.path().join("link.json");
+    std::fs::write(&real, "old").unwrap();
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    let (code, _, err) = run(
+        &profile,
+        &["get", "v3/marketing/favor/stocks", "-o", link.to_str().unwrap()],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+    assert!(std::fs::read_to_string(&real).unwrap().starts_with('{'));
+    assert_eq!(mode(&real), 0o600);
     // Not a regular file: written to, its mode left alone.
     let before = mode(Path::new("/dev/null"));
     let (code, _, err) = run(&profile, &["get", "v3/marketing/favor/stocks", "-o", "/dev/null"]);

@@ -30,11 +30,7 @@ mod catalog;
 mod catalog_accessors;
 
 #[cfg(feature = "emulator")]
-mod apiv2;
-#[cfg(feature = "emulator")]
 mod auto_certificates;
-#[cfg(feature = "emulator")]
-mod emulator;
 #[cfg(feature = "emulator")]
 mod emulator_hostile;
 #[cfg(feature = "emulator")]
@@ -43,6 +39,12 @@ mod one_door;
 mod rate_limits;
 #[cfg(feature = "emulator")]
 mod runtimes;
+
+// These two also call the typed accessors (`client.v3()…`).
+#[cfg(all(feature = "emulator", feature = "accessors"))]
+mod apiv2;
+#[cfg(all(feature = "emulator", feature = "accessors"))]
+mod emulator;
 
 #[cfg(feature = "cli")]
 mod cli;

@@ -194,7 +194,7 @@ pub mod mch {
     ///
     /// - `POST` 图片上传API (`https://api.mch.weixin.qq.com/`)
     ///
-    /// `client.v2().secapi().mch().uploadmedia().post(())`
+    /// `client.v2().secapi().mch().uploadmedia().post(media.into_options())`
     #[derive(Clone, Debug)]
     pub struct Uploadmedia(pub(crate) crate::Chain);
     node!(Uploadmedia);

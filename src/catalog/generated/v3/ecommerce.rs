@@ -372,7 +372,7 @@ pub mod account {
         ///
         /// - `POST` 图片上传API (`https://api.mch.weixin.qq.com/`)
         ///
-        /// `client.v3().ecommerce().account().cancel_applications().media().post(())`
+        /// `client.v3().ecommerce().account().cancel_applications().media().post(media.into_options())`
         #[derive(Clone, Debug)]
         pub struct Media(pub(crate) crate::Chain);
         node!(Media);

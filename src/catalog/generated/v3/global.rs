@@ -518,7 +518,7 @@ pub mod merchant_service {
         ///
         /// - `POST` 商户上传反馈图片API (`https://apihk.mch.weixin.qq.com/`)
         ///
-        /// `client.v3().global().merchant_service().images().upload().post(())`
+        /// `client.v3().global().merchant_service().images().upload().post(media.into_options())`
         #[derive(Clone, Debug)]
         pub struct Upload(pub(crate) crate::Chain);
         node!(Upload);
@@ -555,7 +555,7 @@ pub mod merchant_storage {
         ///
         /// - `POST` 上传文件API (`https://apihk.mch.weixin.qq.com/`)
         ///
-        /// `client.v3().global().merchant_storage().file().upload().post(())`
+        /// `client.v3().global().merchant_storage().file().upload().post(media.into_options())`
         #[derive(Clone, Debug)]
         pub struct Upload(pub(crate) crate::Chain);
         node!(Upload);

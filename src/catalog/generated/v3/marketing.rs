@@ -861,7 +861,7 @@ pub mod favor {
         ///
         /// - `POST` （营销）图片上传API (`https://api.mch.weixin.qq.com/`)
         ///
-        /// `client.v3().marketing().favor().media().image_upload().post(())`
+        /// `client.v3().marketing().favor().media().image_upload().post(media.into_options())`
         #[derive(Clone, Debug)]
         pub struct ImageUpload(pub(crate) crate::Chain);
         node!(ImageUpload);
@@ -2056,7 +2056,7 @@ pub mod partner {
             ///
             /// - `POST` 图片上传 (`https://api.mch.weixin.qq.com/`)
             ///
-            /// `client.v3().marketing().partner().product_coupon().media().upload_image().post(())`
+            /// `client.v3().marketing().partner().product_coupon().media().upload_image().post(media.into_options())`
             #[derive(Clone, Debug)]
             pub struct UploadImage(pub(crate) crate::Chain);
             node!(UploadImage);
@@ -2680,7 +2680,7 @@ pub mod shopping_receipt {
     ///
     /// - `POST` 上传电子小票 (`https://api.mch.weixin.qq.com/`)
     ///
-    /// `client.v3().marketing().shopping_receipt().shoppingreceipts().post(())`
+    /// `client.v3().marketing().shopping_receipt().shoppingreceipts().post(media.into_options())`
     #[derive(Clone, Debug)]
     pub struct Shoppingreceipts(pub(crate) crate::Chain);
     node!(Shoppingreceipts);

@@ -195,7 +195,7 @@ pub mod media {
     ///
     /// - `POST` 文件上传 (`https://api.mch.weixin.qq.com/`)
     ///
-    /// `client.v3().merchant().media().upload().post(())`
+    /// `client.v3().merchant().media().upload().post(media.into_options())`
     #[derive(Clone, Debug)]
     pub struct Upload(pub(crate) crate::Chain);
     node!(Upload);
@@ -205,7 +205,7 @@ pub mod media {
     ///
     /// - `POST` 视频上传API (`https://api.mch.weixin.qq.com/`)
     ///
-    /// `client.v3().merchant().media().video_upload().post(())`
+    /// `client.v3().merchant().media().video_upload().post(media.into_options())`
     #[derive(Clone, Debug)]
     pub struct VideoUpload(pub(crate) crate::Chain);
     node!(VideoUpload);

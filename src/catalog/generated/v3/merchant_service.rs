@@ -201,7 +201,7 @@ pub mod images {
     ///
     /// - `POST` 商户上传反馈图片API (`https://api.mch.weixin.qq.com/`)
     ///
-    /// `client.v3().merchant_service().images().upload().post(())`
+    /// `client.v3().merchant_service().images().upload().post(media.into_options())`
     #[derive(Clone, Debug)]
     pub struct Upload(pub(crate) crate::Chain);
     node!(Upload);

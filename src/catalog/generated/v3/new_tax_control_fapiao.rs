@@ -155,7 +155,7 @@ pub mod fapiao_applications {
     ///
     /// - `POST` 上传电子发票文件 (`https://api.mch.weixin.qq.com/`)
     ///
-    /// `client.v3().new_tax_control_fapiao().fapiao_applications().upload_fapiao_file().post(())`
+    /// `client.v3().new_tax_control_fapiao().fapiao_applications().upload_fapiao_file().post(media.into_options())`
     #[derive(Clone, Debug)]
     pub struct UploadFapiaoFile(pub(crate) crate::Chain);
     node!(UploadFapiaoFile);

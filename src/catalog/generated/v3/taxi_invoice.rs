@@ -133,7 +133,7 @@ pub mod cards {
     ///
     /// - `POST` 上传出租车电子发票文件 (`https://api.mch.weixin.qq.com/`)
     ///
-    /// `client.v3().taxi_invoice().cards().upload_file().post(())`
+    /// `client.v3().taxi_invoice().cards().upload_file().post(media.into_options())`
     #[derive(Clone, Debug)]
     pub struct UploadFile(pub(crate) crate::Chain);
     node!(UploadFile);
