@@ -183,9 +183,20 @@ fn certificates_download_in_both_modes() {
     let out_dir = tempfile::tempdir().unwrap();
     let (code, out, err) = run(
         &served.profile,
-        &["certificates", "download", "-o", out_dir.path().to_str().unwrap()],
+        &[
+            "-vv",
+            "certificates",
+            "download",
+            "-o",
+            out_dir.path().to_str().unwrap(),
+        ],
     );
     assert_eq!(code, 0, "{err}");
+    // -vv shows the download's attempt, -v its time.
+    assert!(
+        err.contains("> GET") && err.contains("/v3/certificates") && err.contains("download: "),
+        "{err}"
+    );
     let written: Vec<_> = std::fs::read_dir(out_dir.path())
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -658,6 +669,7 @@ fn binary_answers_and_bills_go_to_files_byte_for_byte_readable_by_the_owner_only
     let (code, out, err) = run(
         &profile,
         &[
+            "-v",
             "bill",
             "download",
             "--date",
@@ -670,6 +682,11 @@ fn binary_answers_and_bills_go_to_files_byte_for_byte_readable_by_the_owner_only
     );
     assert_eq!((code, out.as_str()), (0, ""), "{err}");
     assert!(err.contains("(gunzipped), SHA1") && err.contains("checked"), "{err}");
+    // -v: the location call's status line and the download's time.
+    assert!(
+        err.contains("200 OK · Request-ID: ") && err.contains("downloaded in "),
+        "{err}"
+    );
     assert!(
         !err.contains("ETA") && !err.contains('\r'),
         "no progress bar in a pipe: {err:?}"

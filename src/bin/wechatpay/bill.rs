@@ -4,7 +4,7 @@
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use clap::{Args, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -63,7 +63,7 @@ fn check_date(date: &str) -> Result<()> {
     }
 }
 
-pub(crate) fn run(settings: &Settings, command: BillCommand) -> Result<()> {
+pub(crate) fn run(settings: &Settings, command: BillCommand, verbose: u8) -> Result<()> {
     let BillCommand::Download(args) = command;
     check_date(&args.date)?;
     let (path, dimension) = match args.kind {
@@ -78,9 +78,15 @@ pub(crate) fn run(settings: &Settings, command: BillCommand) -> Result<()> {
     if let Some(tar_type) = &args.tar_type {
         query.insert("tar_type".into(), Value::from(tar_type.as_str()));
     }
-    let client = settings.resolve()?.builder()?.build()?;
+    let client = crate::trace::traced(settings.resolve()?.builder()?, verbose).build()?;
     crate::output::status(&format!("asking for the {} bill of {}…", path, args.date));
-    let location: BillLocation = client.chain(path).get(json!({ "query": query }))?.json()?;
+    let started = Instant::now();
+    let answer = client.chain(path).get(json!({ "query": query }))?;
+    if verbose >= 1 {
+        crate::trace::summary(&answer, started.elapsed());
+    }
+    let location: BillLocation = answer.json()?;
+    let started = Instant::now();
 
     let bar = progress_bar();
     let shown = bar.clone();
@@ -105,6 +111,9 @@ pub(crate) fn run(settings: &Settings, command: BillCommand) -> Result<()> {
         location.hash_type,
         saved.digest
     );
+    if verbose >= 1 {
+        note!("downloaded in {} ms", started.elapsed().as_millis());
+    }
     Ok(())
 }
 

@@ -108,11 +108,7 @@ pub(crate) fn options(args: &CallArgs) -> Result<Value> {
 
 pub(crate) fn run(settings: &Settings, method: http::Method, args: CallArgs, verbose: u8) -> Result<()> {
     let options = options(&args)?;
-    let mut builder = settings.resolve()?.builder()?;
-    if verbose >= 2 {
-        builder = builder.middleware_after("signer", "cli-attempts", crate::trace::Attempts);
-    }
-    let client = builder.build()?;
+    let client = crate::trace::traced(settings.resolve()?.builder()?, verbose).build()?;
     let style = BodyStyle::choose(args.pretty, args.raw);
     let started = Instant::now();
     match client.chain(&args.path).request(method, options) {

@@ -27,13 +27,14 @@ pub(crate) fn days_left(until: std::time::SystemTime) -> i64 {
     }
 }
 
-pub(crate) fn run(settings: &Settings, command: CertificatesCommand) -> Result<()> {
+pub(crate) fn run(settings: &Settings, command: CertificatesCommand, verbose: u8) -> Result<()> {
     let CertificatesCommand::Download { output } = command;
     let profile = settings.resolve()?;
     let apiv3_key = profile.apiv3_key()?.to_owned();
     // The library's own bootstrap: the answer is opened with the APIv3 key and checked with the
     // certificate it carries (as wechatpay-php's certificate downloader does).
-    let client = profile.builder()?.auto_certificates(apiv3_key.as_bytes()).build()?;
+    let builder = profile.builder()?.auto_certificates(apiv3_key.as_bytes());
+    let client = crate::trace::traced(builder, verbose).build()?;
     let certificates = client
         .certificates()
         .ok_or_else(|| ConfigError::new("auto_certificates", "the client was built without them"))?;
@@ -41,7 +42,12 @@ pub(crate) fn run(settings: &Settings, command: CertificatesCommand) -> Result<(
         "downloading the platform certificates from {}…",
         profile.base_uri.as_deref().unwrap_or("https://api.mch.weixin.qq.com/")
     ));
-    if let Err(e) = certificates.refresh() {
+    let started = std::time::Instant::now();
+    let refreshed = certificates.refresh();
+    if verbose >= 1 {
+        note!("download: {} ms", started.elapsed().as_millis());
+    }
+    if let Err(e) = refreshed {
         if e.api().is_some_and(|a| a.code() == "RESOURCE_NOT_EXISTS") {
             note!(
                 "This merchant has no platform certificate: it uses the WeChat Pay public key. Download pub_key.pem \

@@ -10,6 +10,15 @@ use wechatpay::{Request, Response, Result};
 
 use crate::output::{one_line, terminal_safe};
 
+/// `builder` with the `-vv` layer when `verbose` asks for it.
+pub(crate) fn traced(builder: wechatpay::Builder, verbose: u8) -> wechatpay::Builder {
+    if verbose >= 2 {
+        builder.middleware_after("signer", "cli-attempts", Attempts)
+    } else {
+        builder
+    }
+}
+
 /// The `-vv` layer, placed just inside `signer`: it sees each attempt as it goes out.
 pub(crate) struct Attempts;
 
