@@ -7,7 +7,7 @@
 //! kind of error. Never recorded: headers (`Authorization`), keys, request or answer bodies.
 //! Retries add `retrying` events (see the `retry` layer).
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use http::Method;
 use tracing::field::Empty;
@@ -78,10 +78,4 @@ pub(crate) fn kind(error: &Error) -> String {
         Error::Decode(_) => "decode".into(),
         Error::Template(_) => "template".into(),
     }
-}
-
-/// A duration in whole milliseconds for a log field: a `u64`, which every subscriber reads as a
-/// number (tracing would pass a `u128` on as text to some), saturating rather than wrapping.
-pub(crate) fn millis(duration: Duration) -> u64 {
-    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }

@@ -1,6 +1,6 @@
 //! Time, injectable so verification can be tested at any instant.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// A source of Unix time in seconds.
 ///
@@ -39,4 +39,10 @@ where
     fn now(&self) -> i64 {
         self()
     }
+}
+
+/// A duration in whole milliseconds as a `u64`, saturating rather than wrapping: for log fields
+/// (a `u64` every subscriber reads as a number) and for Redis `PX` arguments.
+pub(crate) fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }

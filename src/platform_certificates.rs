@@ -380,7 +380,7 @@ impl PlatformCertificates {
                         reason,
                         source,
                         serials = ?certificates.iter().map(|c| c.serial.as_str()).collect::<Vec<_>>(),
-                        elapsed_ms = crate::call_trace::millis(started.elapsed()),
+                        elapsed_ms = crate::clock::millis(started.elapsed()),
                         "wechatpay: platform certificates refreshed"
                     );
                     *self.0.loaded.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(Loaded {
@@ -404,7 +404,7 @@ impl PlatformCertificates {
                         target: "wechatpay",
                         reason,
                         failures = backoff.failures,
-                        retry_in_ms = crate::call_trace::millis(wait),
+                        retry_in_ms = crate::clock::millis(wait),
                         error = %error,
                         "wechatpay: platform certificate download failed; keeping the old set"
                     );

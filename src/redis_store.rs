@@ -289,8 +289,9 @@ enum Unavailable {
     Failed(String),
 }
 
+/// A TTL for `PX`, which refuses 0.
 fn millis(ttl: Duration) -> u64 {
-    u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1)
+    crate::clock::millis(ttl).max(1)
 }
 
 impl RateLimitStore for RedisStore {

@@ -203,7 +203,7 @@ impl Shared {
             if Instant::now() >= give_up {
                 tracing::warn!(
                     target: "wechatpay",
-                    waited_ms = crate::call_trace::millis(self.lock_ttl / 2),
+                    waited_ms = crate::clock::millis(self.lock_ttl / 2),
                     "wechatpay: another instance's certificate download did not finish; downloading alone"
                 );
                 return Ok(Obtained::Download(None));
@@ -307,9 +307,7 @@ pub(crate) fn encode(
     certificates: &[Certificate],
     apiv3_key: &[u8],
 ) -> Vec<u8> {
-    let downloaded_at_ms = downloaded_at
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+    let downloaded_at_ms = downloaded_at.duration_since(UNIX_EPOCH).map_or(0, crate::clock::millis);
     let pems: Vec<String> = certificates.iter().map(Certificate::to_pem).collect();
     let value = Value {
         version: 1,

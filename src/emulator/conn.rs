@@ -68,7 +68,7 @@ impl Activity {
     }
 
     fn touch(&self) {
-        let elapsed = u64::try_from(self.origin.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let elapsed = crate::clock::millis(self.origin.elapsed());
         self.last.store(elapsed, Ordering::SeqCst);
     }
 
@@ -222,9 +222,7 @@ mod tests {
 
     #[test]
     fn accept_backoff_doubles_from_10_ms_to_1_s() {
-        let schedule: Vec<u64> = (1..=10)
-            .map(|n| u64::try_from(accept_backoff(n).as_millis()).unwrap_or(u64::MAX))
-            .collect();
+        let schedule: Vec<u64> = (1..=10).map(|n| crate::clock::millis(accept_backoff(n))).collect();
         assert_eq!(schedule, [10, 20, 40, 80, 160, 320, 640, 1000, 1000, 1000]);
         assert_eq!(accept_backoff(0), Duration::from_millis(10));
         assert_eq!(accept_backoff(u32::MAX), Duration::from_secs(1));

@@ -39,7 +39,7 @@ impl Middleware for RateLimitLayer {
                 return Err(Error::RateLimited(rate.interval()));
             };
             if !wait.is_zero() {
-                tracing::debug!(target: "wechatpay", wait_ms = crate::call_trace::millis(wait), "rate limit wait");
+                tracing::debug!(target: "wechatpay", wait_ms = crate::clock::millis(wait), "rate limit wait");
                 tokio::time::sleep(wait).await;
             }
             next.run(request).await

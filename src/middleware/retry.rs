@@ -241,7 +241,7 @@ impl Middleware for RetryLayer {
                         target: "wechatpay",
                         attempt,
                         reason = %crate::call_trace::kind(&error),
-                        wait_ms = crate::call_trace::millis(wait),
+                        wait_ms = crate::clock::millis(wait),
                         "not retrying: the wait would pass the call's deadline"
                     );
                     return Err(if history.is_empty() {
@@ -254,7 +254,7 @@ impl Middleware for RetryLayer {
                     target: "wechatpay",
                     attempt,
                     reason = %crate::call_trace::kind(&error),
-                    wait_ms = crate::call_trace::millis(wait),
+                    wait_ms = crate::clock::millis(wait),
                     failover,
                     "retrying"
                 );

@@ -318,13 +318,6 @@ fn descriptor_exhaustion_child() {
     std::io::stdout().flush().unwrap();
 }
 
-/// `descriptor_exhaustion_child` as the harness names it: its module path without the crate.
-#[cfg(target_os = "linux")]
-fn child_test_name() -> String {
-    let module = module_path!().split_once("::").map_or("", |(_, rest)| rest);
-    format!("{module}::descriptor_exhaustion_child")
-}
-
 /// The CPU time (user + system, in clock ticks) a process has used.
 #[cfg(target_os = "linux")]
 fn cpu_ticks(pid: u32) -> u64 {
@@ -348,7 +341,12 @@ fn accept_backs_off_when_descriptors_run_out() {
         .arg("-c")
         .arg("ulimit -n 256 && exec \"$0\" \"$@\"")
         .arg(std::env::current_exe().unwrap())
-        .args(["--exact", &child_test_name(), "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            &common::test_name(module_path!(), "descriptor_exhaustion_child"),
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env("EMULATOR_HOSTILE_CHILD", "1")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -168,8 +168,10 @@ fn async_verbs_on_an_executor_that_is_not_tokio() {
 fn a_forked_child_is_refused_rather_than_sharing_the_parents_connections() {
     const ALONE: &str = "WECHATPAY_TEST_FORK_ALONE";
     if std::env::var_os(ALONE).is_none() {
-        let module = module_path!().split_once("::").map_or("", |(_, rest)| rest);
-        let name = format!("{module}::a_forked_child_is_refused_rather_than_sharing_the_parents_connections");
+        let name = common::test_name(
+            module_path!(),
+            "a_forked_child_is_refused_rather_than_sharing_the_parents_connections",
+        );
         let output = std::process::Command::new(std::env::current_exe().unwrap())
             .args(["--exact", &name, "--test-threads=1"])
             .env(ALONE, "1")

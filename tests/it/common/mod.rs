@@ -81,6 +81,14 @@ pub(crate) fn seed_call(out_request_no: impl std::fmt::Display) -> serde_json::V
         "user_card_code": "478515832665", "point_balance": 100}})
 }
 
+/// `test` in `module` (`module_path!()`) as the harness names it, for `--exact` when a test runs
+/// a copy of this binary with only one test: the module path without the crate.
+#[cfg(all(unix, feature = "emulator"))]
+pub(crate) fn test_name(module: &str, test: &str) -> String {
+    let module = module.split_once("::").map_or("", |(_, rest)| rest);
+    format!("{module}::{test}")
+}
+
 /// A two-worker multi-thread runtime with I/O and time, for tests that run calls concurrently.
 pub(crate) fn multi_thread() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
