@@ -166,23 +166,10 @@ fn async_verbs_on_an_executor_that_is_not_tokio() {
 #[cfg(unix)]
 #[test]
 fn a_forked_child_is_refused_rather_than_sharing_the_parents_connections() {
-    const ALONE: &str = "WECHATPAY_TEST_FORK_ALONE";
-    if std::env::var_os(ALONE).is_none() {
-        let name = common::test_name(
-            module_path!(),
-            "a_forked_child_is_refused_rather_than_sharing_the_parents_connections",
-        );
-        let output = std::process::Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", &name, "--test-threads=1"])
-            .env(ALONE, "1")
-            .output()
-            .unwrap();
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        assert!(
-            output.status.success() && stdout.contains("1 passed"),
-            "{stdout}{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+    if !common::alone(
+        module_path!(),
+        "a_forked_child_is_refused_rather_than_sharing_the_parents_connections",
+    ) {
         return;
     }
     let (_emulator, client) = common::emulated();

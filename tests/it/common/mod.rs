@@ -83,10 +83,38 @@ pub(crate) fn seed_call(out_request_no: impl std::fmt::Display) -> serde_json::V
 
 /// `test` in `module` (`module_path!()`) as the harness names it, for `--exact` when a test runs
 /// a copy of this binary with only one test: the module path without the crate.
-#[cfg(all(unix, feature = "emulator"))]
 pub(crate) fn test_name(module: &str, test: &str) -> String {
     let module = module.split_once("::").map_or("", |(_, rest)| rest);
     format!("{module}::{test}")
+}
+
+/// Set in a copy of this binary that [`alone`] started.
+const ALONE: &str = "WECHATPAY_TEST_ALONE";
+
+/// For a test that needs the process to itself (it forks, or reads what tracing records, whose
+/// per-callsite interest is process-wide): outside such a copy, runs `test` alone in a fresh copy
+/// of this binary, checks that it passed and returns `false`; inside it, returns `true` and the
+/// caller goes on with the test's body.
+///
+/// ```ignore
+/// if !common::alone(module_path!(), "this_test") { return; }
+/// ```
+pub(crate) fn alone(module: &str, test: &str) -> bool {
+    if std::env::var_os(ALONE).is_some() {
+        return true;
+    }
+    let output = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", &test_name(module, test), "--test-threads=1"])
+        .env(ALONE, "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() && stdout.contains("1 passed"),
+        "{test}, run alone:\n{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    false
 }
 
 /// A two-worker multi-thread runtime with I/O and time, for tests that run calls concurrently.
